@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from samaschool import audit
+from samaschool.admin import services
+from samaschool.admin.forms import ROLE_NAMES, ActivationForm, RoleForm, UserSearchForm
+from samaschool.auth.models import User
+from samaschool.auth.services import active_session_count
+from samaschool.errors import DomainError
+from samaschool.extensions import db
+from samaschool.permissions import Role, role_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@role_required(Role.ADMIN)
+def _admins_only():
+    return None
+
+
+@bp.get("/users")
+def users():
+    form = UserSearchForm(request.args, meta={"csrf": False})
+    page = db.paginate(services.users_query(form.q.data or "", form.role.data or ""), per_page=50, error_out=False)
+    return render_template("admin/users.html", form=form, page=page, role_names=ROLE_NAMES)
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.get("/users/<int:user_id>")
+def user(user_id: int):
+    target = _user_or_404(user_id)
+    return _user_page(target, RoleForm(role=target.role.value), ActivationForm())
+
+
+def _user_page(target: User, role_form: RoleForm, activation_form: ActivationForm, status: int = 200):
+    history = db.session.scalars(audit.entries_query(target_type="users", target_id=target.id).limit(20))
+    return (
+        render_template(
+            "admin/user.html",
+            user=target,
+            role_form=role_form,
+            activation_form=activation_form,
+            history=list(history),
+            sessions=active_session_count(target),
+            role_names=ROLE_NAMES,
+        ),
+        status,
+    )
+
+
+@bp.post("/users/<int:user_id>/role")
+def change_role(user_id: int):
+    target = _user_or_404(user_id)
+    form = RoleForm()
+    if form.validate_on_submit():
+        try:
+            changed = services.change_role(current_user, target, Role(form.role.data), form.reason.data or "")
+        except DomainError as error:
+            form.role.errors.append(str(error))
+        else:
+            db.session.commit()
+            if changed:
+                flash(_("%(name)s is now: %(role)s.", name=target.name, role=ROLE_NAMES[target.role]), "success")
+            return redirect(url_for("admin.user", user_id=target.id))
+    return _user_page(target, form, ActivationForm(), 422)
+
+
+@bp.post("/users/<int:user_id>/active")
+def set_active(user_id: int):
+    target = _user_or_404(user_id)
+    form = ActivationForm()
+    activate = request.form.get("activate") == "1"
+    if form.validate_on_submit():
+        try:
+            changed = services.set_active(current_user, target, activate, form.reason.data)
+        except DomainError as error:
+            form.reason.errors.append(str(error))
+        else:
+            db.session.commit()
+            if changed:
+                message = _("Account reactivated.") if activate else _("Account deactivated; its sessions are ended.")
+                flash(message, "success")
+            return redirect(url_for("admin.user", user_id=target.id))
+    return _user_page(target, RoleForm(role=target.role.value), form, 422)
+
+
+@bp.get("/audit")
+def audit_log():
+    page = db.paginate(audit.entries_query(action=request.args.get("action") or None), per_page=50, error_out=False)
+    return render_template("admin/audit.html", page=page)

@@ -1,0 +1,81 @@
+"""The catalog: finding courses, reading their outline, enrolling."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from samaschool.catalog.models import Course, Enrolment, Lesson, Module
+from samaschool.db_types import utcnow
+from samaschool.extensions import db
+
+
+def visible_courses():
+    """Courses a learner may see; every list and page of courses starts from this query."""
+    return select(Course).where(Course.is_published.is_(True))
+
+
+def can_view_course(course: Course | None) -> bool:
+    return course is not None and course.is_published
+
+
+def search_courses(*, level: str = "", language: str = "", q: str = "") -> list[Course]:
+    query = visible_courses().order_by(Course.title)
+    if level:
+        query = query.where(Course.level == level)
+    if language:
+        query = query.where(Course.language == language)
+    if q := q.strip():
+        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(func.lower(Course.title).like(f"%{escaped}%", escape="\\"))
+    return list(db.session.scalars(query))
+
+
+def catalog_languages() -> list[str]:
+    return list(db.session.scalars(select(Course.language).where(Course.is_published.is_(True)).distinct()))
+
+
+def get_course_outline(slug: str) -> Course | None:
+    """A visible course with its live modules and lessons loaded in two more queries."""
+    return db.session.scalar(
+        visible_courses().where(Course.slug == slug).options(selectinload(Course.modules).selectinload(Module.lessons))
+    )
+
+
+def get_lesson(course: Course, lesson_slug: str) -> Lesson | None:
+    return db.session.scalar(
+        select(Lesson).where(
+            Lesson.course_id == course.id,
+            Lesson.slug == lesson_slug,
+            Lesson.archived_at.is_(None),
+        )
+    )
+
+
+def ordered_lessons(course: Course) -> list[Lesson]:
+    """The course's live lessons in reading order (module order, then lesson order)."""
+    return [lesson for module in course.modules for lesson in module.lessons]
+
+
+def find_enrolment(user, course: Course) -> Enrolment | None:
+    if not user.is_authenticated:
+        return None
+    return db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.course_id == course.id))
+
+
+def enrol(user, course: Course) -> tuple[Enrolment, bool]:
+    """Enrol the user; idempotent. Returns the enrolment and whether it was new.
+
+    The unique (user, course) constraint decides between two simultaneous requests.
+    """
+    existing = find_enrolment(user, course)
+    if existing is not None:
+        return existing, False
+    enrolment = Enrolment(user_id=user.id, course_id=course.id, enrolled_at=utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(enrolment)
+    except IntegrityError:
+        return find_enrolment(user, course), False
+    return enrolment, True

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from samaschool.catalog import services
+from samaschool.catalog.forms import CatalogFilterForm
+from samaschool.extensions import db
+from samaschool.forms import ActionForm
+from samaschool.learning.services import completed_lesson_ids, course_progress, next_lesson_to_read
+
+bp = Blueprint("catalog", __name__, url_prefix="/courses")
+
+
+@bp.get("/")
+def index():
+    form = CatalogFilterForm(request.args, meta={"csrf": False})
+    form.language.choices = [("", _("Any language"))] + [(code, code) for code in sorted(services.catalog_languages())]
+    courses = services.search_courses(
+        level=form.level.data if form.level.data in dict(form.level.choices) else "",
+        language=form.language.data or "",
+        q=form.q.data or "",
+    )
+    return render_template("catalog/index.html", form=form, courses=courses)
+
+
+def _outline_or_404(slug: str):
+    course = services.get_course_outline(slug)
+    if course is None:
+        abort(404)
+    return course
+
+
+@bp.get("/<slug>")
+def course(slug: str):
+    course = _outline_or_404(slug)
+    lessons = services.ordered_lessons(course)
+    enrolment = services.find_enrolment(current_user, course)
+    completed = completed_lesson_ids(current_user, course) if enrolment else set()
+    return render_template(
+        "catalog/course.html",
+        course=course,
+        enrolment=enrolment,
+        completed=completed,
+        progress=course_progress(lessons, completed),
+        next_lesson=next_lesson_to_read(lessons, completed, enrolment.last_lesson_id) if enrolment else None,
+        total_minutes=sum(lesson.minutes for lesson in lessons),
+        form=ActionForm(),
+    )
+
+
+@bp.post("/<slug>/enrol")
+@login_required
+def enrol(slug: str):
+    course = services.get_course_outline(slug)
+    if course is None:
+        abort(404)
+    ActionForm().validate_on_submit() or abort(400)
+    _enrolment, created = services.enrol(current_user, course)
+    db.session.commit()
+    if created:
+        flash(_("You are enrolled in %(title)s. Start with the first lesson.", title=course.title), "success")
+    else:
+        flash(_("You are already enrolled in %(title)s.", title=course.title), "info")
+    lessons = services.ordered_lessons(course)
+    if created and lessons:
+        return redirect(url_for("learning.lesson", slug=course.slug, lesson_slug=lessons[0].slug))
+    return redirect(url_for("catalog.course", slug=course.slug))

@@ -1,0 +1,96 @@
+"""Configuration from the environment (SAMASCHOOL_*, DATABASE_URL).
+
+Nothing is read at import time: `Config.from_env(instance_path)` is called by `create_app`,
+so tests can set the environment first or pass a config of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+
+def _env_bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key(instance_path: Path) -> str:
+    """SAMASCHOOL_SECRET_KEY, else a key generated once into the instance folder."""
+    if key := os.environ.get("SAMASCHOOL_SECRET_KEY"):
+        return key
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def database_url(instance_path: Path) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return f"sqlite:///{instance_path / 'samaschool.db'}"
+    # Accept the short forms hosting providers hand out; we speak psycopg 3.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def from_env(instance_path: str) -> dict:
+    path = Path(instance_path)
+    return {
+        "SECRET_KEY": _secret_key(path),
+        "SQLALCHEMY_DATABASE_URI": database_url(path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        # Secure is also set per request when the request came over HTTPS.
+        "SESSION_COOKIE_SECURE": _env_bool("SAMASCHOOL_COOKIE_SECURE"),
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        "RATELIMIT_STORAGE_URI": os.environ.get("SAMASCHOOL_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_HEADERS_ENABLED": False,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "COMPRESS_MIMETYPES": [
+            "text/html",
+            "text/css",
+            "application/json",
+            "image/svg+xml",
+            "text/plain",
+        ],
+        "COMPRESS_MIN_SIZE": 500,
+        "SAMASCHOOL_COURSES_PATH": os.environ.get("SAMASCHOOL_COURSES_PATH", "courses"),
+        "SAMASCHOOL_SMTP_HOST": os.environ.get("SAMASCHOOL_SMTP_HOST", ""),
+        "SAMASCHOOL_SMTP_PORT": int(os.environ.get("SAMASCHOOL_SMTP_PORT", "587")),
+        "SAMASCHOOL_SMTP_USER": os.environ.get("SAMASCHOOL_SMTP_USER", ""),
+        "SAMASCHOOL_SMTP_PASSWORD": os.environ.get("SAMASCHOOL_SMTP_PASSWORD", ""),
+        "SAMASCHOOL_SMTP_STARTTLS": _env_bool("SAMASCHOOL_SMTP_STARTTLS", True),
+        "SAMASCHOOL_MAIL_FROM": os.environ.get("SAMASCHOOL_MAIL_FROM", "Samaschool <no-reply@samaschool.org>"),
+        "SAMASCHOOL_OUTBOX": os.environ.get("SAMASCHOOL_OUTBOX", str(path / "outbox")),
+        "SAMASCHOOL_PROXY_COUNT": int(os.environ.get("SAMASCHOOL_PROXY_COUNT", "0")),
+    }
+
+
+def for_tests(instance_path: str, database_uri: str) -> dict:
+    """The same settings, with a throwaway key and the test database."""
+    config = from_env(instance_path)
+    config.update(
+        TESTING=True,
+        SECRET_KEY="test-secret-key",  # noqa: S106 (tests only)
+        SQLALCHEMY_DATABASE_URI=database_uri,
+        SAMASCHOOL_SMTP_HOST="",
+        SAMASCHOOL_OUTBOX=str(Path(instance_path) / "outbox"),
+        RATELIMIT_STORAGE_URI="memory://",
+        SAMASCHOOL_PASSWORD_HASH_METHOD="scrypt:1024:8:1",
+    )
+    return config

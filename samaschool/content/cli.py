@@ -1,0 +1,54 @@
+"""`flask courses validate|import [PATH]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from samaschool.content.course_folder import read_courses
+from samaschool.content.importer import import_courses
+from samaschool.extensions import db
+
+courses_cli = AppGroup("courses", help="Check and import course content from the courses/ folder.")
+
+
+def _root(path: str | None) -> Path:
+    return Path(path or current_app.config["SAMASCHOOL_COURSES_PATH"])
+
+
+@courses_cli.command("validate")
+@click.argument("path", required=False)
+def validate_command(path: str | None) -> None:
+    """Check every course under PATH (default: courses/); print file:line: message per problem."""
+    specs, problems = read_courses(_root(path))
+    if problems:
+        for problem in problems:
+            click.echo(str(problem))
+        click.echo(f"{len(problems)} problem(s) found.", err=True)
+        raise SystemExit(1)
+    lessons = sum(len(spec.lessons) for spec in specs)
+    click.echo(f"OK: {len(specs)} course(s), {lessons} lesson(s).")
+
+
+@courses_cli.command("import")
+@click.argument("path", required=False)
+def import_command(path: str | None) -> None:
+    """Validate, then import every course under PATH. Writes nothing if anything is wrong."""
+    specs, problems = read_courses(_root(path))
+    if problems:
+        for problem in problems:
+            click.echo(str(problem))
+        click.echo(f"{len(problems)} problem(s) found; nothing was imported.", err=True)
+        raise SystemExit(1)
+    total = sum(len(spec.lessons) for spec in specs)
+    try:
+        with click.progressbar(length=total, label="Importing lessons", file=click.get_text_stream("stderr")) as bar:
+            stats = import_courses(specs, on_lesson=lambda: bar.update(1))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    click.echo(f"Imported {len(specs)} course(s): {stats.summary()}")

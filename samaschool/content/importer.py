@@ -1,0 +1,124 @@
+"""Write checked course specs to the database: idempotent, matched by slugs, nothing deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from samaschool.catalog.models import Course, Lesson, Module
+from samaschool.content.course_folder import CourseSpec
+from samaschool.content.markdown import render_markdown
+from samaschool.db_types import utcnow
+from samaschool.extensions import db
+
+
+@dataclass
+class ImportStats:
+    courses_created: int = 0
+    courses_updated: int = 0
+    lessons_created: int = 0
+    lessons_updated: int = 0
+    lessons_unchanged: int = 0
+    lessons_archived: int = 0
+    modules_archived: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"courses: {self.courses_created} new, {self.courses_updated} updated; "
+            f"lessons: {self.lessons_created} new, {self.lessons_updated} updated, "
+            f"{self.lessons_unchanged} unchanged, {self.lessons_archived} archived; "
+            f"modules archived: {self.modules_archived}"
+        )
+
+
+def _assign(obj, **values) -> bool:
+    changed = False
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            setattr(obj, key, value)
+            changed = True
+    return changed
+
+
+def import_courses(specs: list[CourseSpec], on_lesson: Callable[[], None] = lambda: None) -> ImportStats:
+    """Create or update every course in `specs`. The caller commits (or rolls back) once.
+
+    Lessons and modules missing from a course's folder are archived, never deleted, so
+    learners' progress stays. A lesson keeps its id (and its progress) when its text changes.
+    """
+    stats = ImportStats()
+    now = utcnow()
+    for spec in specs:
+        course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
+        created = course is None
+        if created:
+            course = Course(slug=spec.slug)
+            db.session.add(course)
+            stats.courses_created += 1
+        course_changed = _assign(
+            course,
+            title=spec.title,
+            summary=spec.summary,
+            level=spec.level,
+            language=spec.language,
+            estimated_hours=spec.estimated_hours,
+        )
+        db.session.flush()
+        if course_changed and not created:
+            stats.courses_updated += 1
+
+        modules = {m.slug: m for m in db.session.scalars(select(Module).where(Module.course_id == course.id))}
+        lessons = {
+            lesson.slug: lesson for lesson in db.session.scalars(select(Lesson).where(Lesson.course_id == course.id))
+        }
+        live_modules, live_lessons = set(), set()
+        for position, module_spec in enumerate(spec.modules):
+            module = modules.get(module_spec.slug)
+            if module is None:
+                module = Module(course_id=course.id, slug=module_spec.slug)
+                db.session.add(module)
+                modules[module.slug] = module
+            _assign(module, title=module_spec.title, summary=module_spec.summary, position=position, archived_at=None)
+            db.session.flush()
+            live_modules.add(module.slug)
+            for lesson_position, lesson_spec in enumerate(module_spec.lessons):
+                live_lessons.add(lesson_spec.slug)
+                lesson = lessons.get(lesson_spec.slug)
+                if lesson is None:
+                    lesson = Lesson(course_id=course.id, slug=lesson_spec.slug, body_markdown=None)
+                    db.session.add(lesson)
+                    stats.lessons_created += 1
+                    new = True
+                else:
+                    new = False
+                html = (
+                    lesson.body_html if lesson.body_markdown == lesson_spec.body else render_markdown(lesson_spec.body)
+                )
+                changed = _assign(
+                    lesson,
+                    module_id=module.id,
+                    title=lesson_spec.title,
+                    minutes=lesson_spec.minutes,
+                    body_markdown=lesson_spec.body,
+                    body_html=html,
+                    position=lesson_position,
+                    archived_at=None,
+                )
+                if not new:
+                    if changed:
+                        stats.lessons_updated += 1
+                    else:
+                        stats.lessons_unchanged += 1
+                on_lesson()
+        for slug, lesson in lessons.items():
+            if slug not in live_lessons and lesson.archived_at is None:
+                lesson.archived_at = now
+                stats.lessons_archived += 1
+        for slug, module in modules.items():
+            if slug not in live_modules and module.archived_at is None:
+                module.archived_at = now
+                stats.modules_archived += 1
+    db.session.flush()
+    return stats

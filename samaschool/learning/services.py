@@ -1,0 +1,143 @@
+"""Progress through lessons and the learner's dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+
+from samaschool.catalog.models import Course, Enrolment, Lesson, Module
+from samaschool.db_types import utcnow
+from samaschool.extensions import db
+from samaschool.learning.models import LessonProgress
+
+
+@dataclass(frozen=True)
+class Progress:
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return 0 if self.total == 0 else (100 * self.done) // self.total
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.done >= self.total
+
+
+def completed_lesson_ids(user, course: Course) -> set[int]:
+    if not user.is_authenticated:
+        return set()
+    return set(
+        db.session.scalars(
+            select(LessonProgress.lesson_id)
+            .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+            .where(LessonProgress.user_id == user.id, Lesson.course_id == course.id)
+        )
+    )
+
+
+def progress_by_course(user_id: int, course_ids: list[int]) -> dict[int, Progress]:
+    """Done and total live lessons per course, in one grouped query."""
+    if not course_ids:
+        return {}
+    rows = db.session.execute(
+        select(Lesson.course_id, func.count(Lesson.id), func.count(LessonProgress.id))
+        .outerjoin(
+            LessonProgress,
+            and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user_id),
+        )
+        .where(Lesson.course_id.in_(course_ids), Lesson.archived_at.is_(None))
+        .group_by(Lesson.course_id)
+    )
+    found = {course_id: Progress(done=done, total=total) for course_id, total, done in rows}
+    return {course_id: found.get(course_id, Progress(0, 0)) for course_id in course_ids}
+
+
+def course_progress(lessons: list[Lesson], completed_ids: set[int]) -> Progress:
+    return Progress(done=sum(1 for lesson in lessons if lesson.id in completed_ids), total=len(lessons))
+
+
+def record_visit(enrolment: Enrolment, lesson: Lesson) -> None:
+    """Remember the lesson for "continue where you left off"."""
+    enrolment.last_lesson_id = lesson.id
+    enrolment.last_activity_at = utcnow()
+
+
+def mark_complete(user, lesson: Lesson) -> bool:
+    """Mark a lesson complete for the user; idempotent. Returns True if it was newly completed."""
+    exists = db.session.scalar(
+        select(LessonProgress.id).where(LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id)
+    )
+    if exists is not None:
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(LessonProgress(user_id=user.id, lesson_id=lesson.id, completed_at=utcnow()))
+    except IntegrityError:
+        return False
+    return True
+
+
+def next_lesson_to_read(lessons: list[Lesson], completed_ids: set[int], last_lesson_id: int | None) -> Lesson | None:
+    """The first unfinished lesson from where the learner left off, else from the start."""
+    if not lessons:
+        return None
+    start = next((i for i, lesson in enumerate(lessons) if lesson.id == last_lesson_id), 0)
+    for lesson in lessons[start:] + lessons[:start]:
+        if lesson.id not in completed_ids:
+            return lesson
+    return lessons[-1]
+
+
+@dataclass
+class DashboardCourse:
+    enrolment: Enrolment
+    course: Course
+    progress: Progress
+    continue_lesson: Lesson | None
+
+
+def dashboard(user) -> list[DashboardCourse]:
+    """The learner's courses, most recently active first, in a fixed number of queries."""
+    enrolments = list(
+        db.session.scalars(
+            select(Enrolment)
+            .join(Course, Course.id == Enrolment.course_id)
+            .where(Enrolment.user_id == user.id, Course.is_published.is_(True))
+            .order_by(func.coalesce(Enrolment.last_activity_at, Enrolment.enrolled_at).desc())
+        )
+    )
+    if not enrolments:
+        return []
+    course_ids = [e.course_id for e in enrolments]
+    courses = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(course_ids)))}
+    lessons_by_course: dict[int, list[Lesson]] = {cid: [] for cid in course_ids}
+    for lesson in db.session.scalars(
+        select(Lesson)
+        .join(Module, Module.id == Lesson.module_id)
+        .where(Lesson.course_id.in_(course_ids), Lesson.archived_at.is_(None), Module.archived_at.is_(None))
+        .order_by(Lesson.course_id, Module.position, Lesson.position)
+    ):
+        lessons_by_course[lesson.course_id].append(lesson)
+    completed = set(
+        db.session.scalars(
+            select(LessonProgress.lesson_id)
+            .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+            .where(LessonProgress.user_id == user.id, Lesson.course_id.in_(course_ids))
+        )
+    )
+    result = []
+    for enrolment in enrolments:
+        lessons = lessons_by_course[enrolment.course_id]
+        result.append(
+            DashboardCourse(
+                enrolment=enrolment,
+                course=courses[enrolment.course_id],
+                progress=course_progress(lessons, completed),
+                continue_lesson=next_lesson_to_read(lessons, completed, enrolment.last_lesson_id),
+            )
+        )
+    return result

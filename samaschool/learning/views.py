@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from samaschool.catalog import services as catalog
+from samaschool.extensions import db
+from samaschool.forms import ActionForm
+from samaschool.learning import services
+
+bp = Blueprint("learning", __name__)
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    return render_template("learning/dashboard.html", items=services.dashboard(current_user))
+
+
+@bp.get("/courses/<slug>/lessons/<lesson_slug>")
+@login_required
+def lesson(slug: str, lesson_slug: str):
+    course = catalog.get_course_outline(slug)
+    if course is None:
+        abort(404)
+    lessons = catalog.ordered_lessons(course)
+    index = next((i for i, item in enumerate(lessons) if item.slug == lesson_slug), None)
+    if index is None:
+        abort(404)
+    enrolment = catalog.find_enrolment(current_user, course)
+    if enrolment is None:
+        flash(_("Enrol in this course to read its lessons and keep your progress."), "info")
+        return redirect(url_for("catalog.course", slug=slug))
+    current = lessons[index]
+    services.record_visit(enrolment, current)
+    completed = services.completed_lesson_ids(current_user, course)
+    db.session.commit()
+    return render_template(
+        "learning/lesson.html",
+        course=course,
+        lesson=current,
+        module=next(m for m in course.modules if m.id == current.module_id),
+        previous=lessons[index - 1] if index > 0 else None,
+        next=lessons[index + 1] if index + 1 < len(lessons) else None,
+        position=index + 1,
+        total=len(lessons),
+        is_complete=current.id in completed,
+        progress=services.course_progress(lessons, completed),
+        form=ActionForm(),
+    )
+
+
+@bp.post("/courses/<slug>/lessons/<lesson_slug>/complete")
+@login_required
+def complete(slug: str, lesson_slug: str):
+    course = catalog.get_course_outline(slug)
+    if course is None:
+        abort(404)
+    lessons = catalog.ordered_lessons(course)
+    index = next((i for i, item in enumerate(lessons) if item.slug == lesson_slug), None)
+    if index is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    enrolment = catalog.find_enrolment(current_user, course)
+    if enrolment is None:
+        flash(_("Enrol in this course to keep your progress."), "info")
+        return redirect(url_for("catalog.course", slug=slug))
+    services.mark_complete(current_user, lessons[index])
+    db.session.commit()
+    if index + 1 < len(lessons):
+        flash(_("Lesson complete. On to the next one."), "success")
+        return redirect(url_for("learning.lesson", slug=slug, lesson_slug=lessons[index + 1].slug))
+    flash(_("Lesson complete. You have reached the end of the course."), "success")
+    return redirect(url_for("catalog.course", slug=slug))

@@ -1,0 +1,89 @@
+"""Light factories. Each opens its own app context, commits, and returns a detached object
+whose columns are loaded, so tests can read `.id`, `.email`, `.slug` outside any context."""
+
+from __future__ import annotations
+
+import itertools
+
+from samaschool.auth import services as auth_services
+from samaschool.catalog.models import Course, Lesson, Module
+from samaschool.content.markdown import render_markdown
+from samaschool.extensions import db
+from samaschool.permissions import Role
+
+PASSWORD = "correct horse battery staple"
+_sequence = itertools.count(1)
+
+
+def _detach(obj):
+    db.session.refresh(obj)
+    db.session.expunge(obj)
+    return obj
+
+
+class Factories:
+    def __init__(self, app):
+        self.app = app
+
+    def user(self, role: Role = Role.LEARNER, *, email: str | None = None, password: str = PASSWORD, **fields):
+        n = next(_sequence)
+        with self.app.app_context():
+            user = auth_services.sign_up(
+                auth_services.SignUp(
+                    name=fields.pop("name", f"Learner {n}"),
+                    email=email or f"user{n}@example.org",
+                    password=password,
+                    country=fields.pop("country", "KE"),
+                    preferred_language=fields.pop("preferred_language", "en"),
+                    **fields,
+                ),
+                role=role,
+            )
+            db.session.commit()
+            return _detach(user)
+
+    def course(
+        self,
+        slug: str | None = None,
+        *,
+        modules: int = 2,
+        lessons_per_module: int = 3,
+        title: str | None = None,
+        level: str = "beginner",
+        language: str = "en",
+        published: bool = True,
+    ) -> Course:
+        n = next(_sequence)
+        slug = slug or f"course-{n}"
+        with self.app.app_context():
+            course = Course(
+                slug=slug,
+                title=title or f"Course {n}",
+                summary="A course for testing.",
+                level=level,
+                language=language,
+                estimated_hours=2,
+                is_published=published,
+            )
+            db.session.add(course)
+            db.session.flush()
+            for m in range(modules):
+                module = Module(course_id=course.id, slug=f"module-{m + 1}", title=f"Module {m + 1}", position=m)
+                db.session.add(module)
+                db.session.flush()
+                for i in range(lessons_per_module):
+                    body = f"Lesson {m + 1}.{i + 1} text.\n"
+                    db.session.add(
+                        Lesson(
+                            course_id=course.id,
+                            module_id=module.id,
+                            slug=f"lesson-{m + 1}-{i + 1}",
+                            title=f"Lesson {m + 1}.{i + 1}",
+                            minutes=5,
+                            body_markdown=body,
+                            body_html=render_markdown(body),
+                            position=i,
+                        )
+                    )
+            db.session.commit()
+            return _detach(course)
