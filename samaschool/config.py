@@ -91,6 +91,6 @@ def for_tests(instance_path: str, database_uri: str) -> dict:
         SAMASCHOOL_SMTP_HOST="",
         SAMASCHOOL_OUTBOX=str(Path(instance_path) / "outbox"),
         RATELIMIT_STORAGE_URI="memory://",
-        SAMASCHOOL_PASSWORD_HASH_METHOD="scrypt:1024:8:1",
+        SAMASCHOOL_PASSWORD_HASH_METHOD="scrypt:1024:8:1",  # noqa: S106 (cheap hashing for tests)
     )
     return config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -45,7 +46,7 @@ def import_command(path: str | None) -> None:
         raise SystemExit(1)
     total = sum(len(spec.lessons) for spec in specs)
     try:
-        with click.progressbar(length=total, label="Importing lessons", file=click.get_text_stream("stderr")) as bar:
+        with click.progressbar(length=total, label="Importing lessons", file=sys.stderr) as bar:
             stats = import_courses(specs, on_lesson=lambda: bar.update(1))
         db.session.commit()
     except Exception:

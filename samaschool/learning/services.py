@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from samaschool.catalog.models import Course, Enrolment, Lesson, Module
@@ -39,31 +39,18 @@ def completed_lesson_ids(user, course: Course) -> set[int]:
     )
 
 
-def progress_by_course(user_id: int, course_ids: list[int]) -> dict[int, Progress]:
-    """Done and total live lessons per course, in one grouped query."""
-    if not course_ids:
-        return {}
-    rows = db.session.execute(
-        select(Lesson.course_id, func.count(Lesson.id), func.count(LessonProgress.id))
-        .outerjoin(
-            LessonProgress,
-            and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user_id),
-        )
-        .where(Lesson.course_id.in_(course_ids), Lesson.archived_at.is_(None))
-        .group_by(Lesson.course_id)
-    )
-    found = {course_id: Progress(done=done, total=total) for course_id, total, done in rows}
-    return {course_id: found.get(course_id, Progress(0, 0)) for course_id in course_ids}
-
-
 def course_progress(lessons: list[Lesson], completed_ids: set[int]) -> Progress:
     return Progress(done=sum(1 for lesson in lessons if lesson.id in completed_ids), total=len(lessons))
 
 
-def record_visit(enrolment: Enrolment, lesson: Lesson) -> None:
-    """Remember the lesson for "continue where you left off"."""
-    enrolment.last_lesson_id = lesson.id
-    enrolment.last_activity_at = utcnow()
+def record_visit(user, lesson: Lesson) -> bool:
+    """Remember the lesson for "continue where you left off". False if not enrolled."""
+    result = db.session.execute(
+        update(Enrolment)
+        .where(Enrolment.user_id == user.id, Enrolment.course_id == lesson.course_id)
+        .values(last_lesson_id=lesson.id, last_activity_at=utcnow())
+    )
+    return result.rowcount == 1
 
 
 def mark_complete(user, lesson: Lesson) -> bool:

@@ -28,15 +28,13 @@ def lesson(slug: str, lesson_slug: str):
     index = next((i for i, item in enumerate(lessons) if item.slug == lesson_slug), None)
     if index is None:
         abort(404)
-    enrolment = catalog.find_enrolment(current_user, course)
-    if enrolment is None:
+    current = lessons[index]
+    if not services.record_visit(current_user, current):
         flash(_("Enrol in this course to read its lessons and keep your progress."), "info")
         return redirect(url_for("catalog.course", slug=slug))
-    current = lessons[index]
-    services.record_visit(enrolment, current)
     completed = services.completed_lesson_ids(current_user, course)
-    db.session.commit()
-    return render_template(
+    # Rendered before the commit, so the loaded course is not expired and reloaded.
+    page = render_template(
         "learning/lesson.html",
         course=course,
         lesson=current,
@@ -49,6 +47,8 @@ def lesson(slug: str, lesson_slug: str):
         progress=services.course_progress(lessons, completed),
         form=ActionForm(),
     )
+    db.session.commit()
+    return page
 
 
 @bp.post("/courses/<slug>/lessons/<lesson_slug>/complete")
