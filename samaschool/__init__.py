@@ -114,11 +114,12 @@ def _register_blueprints(app: Flask) -> None:
     from samaschool.catalog.views import bp as catalog_bp
     from samaschool.learning.views import bp as learning_bp
     from samaschool.main import bp as main_bp
-    from samaschool.web import set_security_headers
+    from samaschool.web import buffer_static_file, set_security_headers
 
     for blueprint in (main_bp, auth_bp, catalog_bp, learning_bp, admin_bp):
         app.register_blueprint(blueprint)
     app.after_request(set_security_headers)
+    app.after_request(buffer_static_file)  # after_request hooks run last-registered first
 
 
 def _register_errors(app: Flask) -> None:

@@ -54,6 +54,21 @@ def set_security_headers(response):
     return response
 
 
+def buffer_static_file(response):
+    """Read a (small) static file into the response and close it, so that compression,
+    which replaces the body, does not leave the file open."""
+    if request.endpoint == "static" and response.direct_passthrough and response.status_code == 200:
+        body = response.response
+        try:
+            data = b"".join(body)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+        response.direct_passthrough = False
+        response.set_data(data)
+    return response
+
+
 @cache
 def _file_digest(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
