@@ -110,13 +110,14 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from samaschool.admin.views import bp as admin_bp
+    from samaschool.assessments.views import bp as assessments_bp
     from samaschool.auth.views import bp as auth_bp
     from samaschool.catalog.views import bp as catalog_bp
     from samaschool.learning.views import bp as learning_bp
     from samaschool.main import bp as main_bp
     from samaschool.web import buffer_static_file, set_security_headers
 
-    for blueprint in (main_bp, auth_bp, catalog_bp, learning_bp, admin_bp):
+    for blueprint in (main_bp, auth_bp, catalog_bp, learning_bp, assessments_bp, admin_bp):
         app.register_blueprint(blueprint)
     app.after_request(set_security_headers)
     app.after_request(buffer_static_file)  # after_request hooks run last-registered first

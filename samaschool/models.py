@@ -1,5 +1,6 @@
 """Imports every model so that metadata (and Alembic) sees the whole schema."""
 
+from samaschool.assessments.models import Attempt, AttemptQuestion, Question, Quiz  # noqa: F401
 from samaschool.audit import AuditEntry  # noqa: F401
 from samaschool.auth.models import PasswordResetToken, User, UserSession  # noqa: F401
 from samaschool.catalog.models import Course, Enrolment, Lesson, Module  # noqa: F401

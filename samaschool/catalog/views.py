@@ -8,7 +8,7 @@ from samaschool.catalog import services
 from samaschool.catalog.forms import CatalogFilterForm
 from samaschool.extensions import db
 from samaschool.forms import ActionForm
-from samaschool.learning.services import completed_lesson_ids, course_progress, next_lesson_to_read
+from samaschool.learning.services import next_lesson_to_read, outline_for
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
 
@@ -37,14 +37,15 @@ def course(slug: str):
     course = _outline_or_404(slug)
     lessons = services.ordered_lessons(course)
     enrolment = services.find_enrolment(current_user, course)
-    completed = completed_lesson_ids(current_user, course) if enrolment else set()
+    outline = outline_for(current_user, course, lessons, enrolled=enrolment is not None)
     return render_template(
         "catalog/course.html",
         course=course,
         enrolment=enrolment,
-        completed=completed,
-        progress=course_progress(lessons, completed),
-        next_lesson=next_lesson_to_read(lessons, completed, enrolment.last_lesson_id) if enrolment else None,
+        outline=outline,
+        completed=outline.completed,
+        progress=outline.progress,
+        next_lesson=next_lesson_to_read(lessons, outline.completed, enrolment.last_lesson_id) if enrolment else None,
         total_minutes=sum(lesson.minutes for lesson in lessons),
         form=ActionForm(),
     )

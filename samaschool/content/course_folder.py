@@ -47,6 +47,8 @@ class CourseSpec:
     estimated_hours: int
     folder: Path
     modules: list[ModuleSpec] = field(default_factory=list)
+    questions: list = field(default_factory=list)  # QuestionSpec
+    quizzes: list = field(default_factory=list)  # QuizSpec
 
     @property
     def lessons(self) -> list[LessonSpec]:
@@ -128,7 +130,21 @@ def read_course(folder: Path, checker: Checker) -> CourseSpec | None:
         if module is not None:
             spec.modules.append(module)
     _check_unlisted(folder, seen_modules, checker)
+    _read_assessments(spec, checker)
     return spec if len(checker.problems) == before else None
+
+
+def _read_assessments(spec: CourseSpec, checker: Checker) -> None:
+    from samaschool.content.quiz_files import EXAM_KEY, read_question_bank, read_quiz
+
+    spec.questions = read_question_bank(spec.folder, shown, checker)
+    quiz_files = [(m.folder / "quiz.yml", m.slug, m.slug) for m in spec.modules]
+    quiz_files.append((spec.folder / "exam.yml", EXAM_KEY, None))
+    for path, key, module_slug in quiz_files:
+        if path.is_file():
+            quiz = read_quiz(path, shown(path), key, module_slug, spec.questions, checker)
+            if quiz is not None:
+                spec.quizzes.append(quiz)
 
 
 def _read_module(doc: Located, index: int, raw, folder: Path, checker: Checker, seen_modules, seen_lessons):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from samaschool.assessments.models import Question, Quiz
 from samaschool.catalog.models import Course, Lesson, Module
 from samaschool.content.course_folder import CourseSpec
 from samaschool.content.markdown import render_markdown
@@ -23,13 +24,15 @@ class ImportStats:
     lessons_unchanged: int = 0
     lessons_archived: int = 0
     modules_archived: int = 0
+    questions: int = 0
+    quizzes: int = 0
 
     def summary(self) -> str:
         return (
             f"courses: {self.courses_created} new, {self.courses_updated} updated; "
             f"lessons: {self.lessons_created} new, {self.lessons_updated} updated, "
             f"{self.lessons_unchanged} unchanged, {self.lessons_archived} archived; "
-            f"modules archived: {self.modules_archived}"
+            f"modules archived: {self.modules_archived}; {self.questions} questions, {self.quizzes} quizzes"
         )
 
 
@@ -120,5 +123,62 @@ def import_courses(specs: list[CourseSpec], on_lesson: Callable[[], None] = lamb
             if slug not in live_modules and module.archived_at is None:
                 module.archived_at = now
                 stats.modules_archived += 1
+        import_assessments(course, spec, modules, now)
+        stats.questions += len(spec.questions)
+        stats.quizzes += len(spec.quizzes)
     db.session.flush()
     return stats
+
+
+def import_assessments(course: Course, spec: CourseSpec, modules: dict[str, Module], now) -> None:
+    """Upsert the course's question bank and quizzes; archive what left the folder."""
+    questions = {q.key: q for q in db.session.scalars(select(Question).where(Question.course_id == course.id))}
+    live = set()
+    for question_spec in spec.questions:
+        question = questions.get(question_spec.key)
+        if question is None:
+            question = Question(course_id=course.id, key=question_spec.key)
+            db.session.add(question)
+        _assign(
+            question,
+            type=question_spec.type,
+            tags=question_spec.tags,
+            points=question_spec.points,
+            text_html=question_spec.text_html,
+            explanation_html=question_spec.explanation_html,
+            data=question_spec.data,
+            source="folder",
+            archived_at=None,
+        )
+        live.add(question_spec.key)
+    for key, question in questions.items():
+        if key not in live and question.source == "folder" and question.archived_at is None:
+            question.archived_at = now
+
+    quizzes = {q.key: q for q in db.session.scalars(select(Quiz).where(Quiz.course_id == course.id))}
+    live = set()
+    for quiz_spec in spec.quizzes:
+        quiz = quizzes.get(quiz_spec.key)
+        if quiz is None:
+            quiz = Quiz(course_id=course.id, key=quiz_spec.key)
+            db.session.add(quiz)
+        _assign(
+            quiz,
+            module_id=modules[quiz_spec.module_slug].id if quiz_spec.module_slug else None,
+            title=quiz_spec.title,
+            pass_mark_percent=quiz_spec.pass_mark_percent,
+            max_attempts=quiz_spec.max_attempts,
+            retry_delay_minutes=quiz_spec.retry_delay_minutes,
+            time_limit_minutes=quiz_spec.time_limit_minutes,
+            questions_per_page=quiz_spec.questions_per_page,
+            shuffle_questions=quiz_spec.shuffle_questions,
+            shuffle_choices=quiz_spec.shuffle_choices,
+            review_policy=quiz_spec.review_policy,
+            question_keys=quiz_spec.question_keys,
+            draw_rules=quiz_spec.draw_rules,
+            archived_at=None,
+        )
+        live.add(quiz_spec.key)
+    for key, quiz in quizzes.items():
+        if key not in live and quiz.archived_at is None:
+            quiz.archived_at = now

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+# Progress counts passed quizzes, so learning reads the assessment models (models only:
+# no services or views), the one place where a dependency points up the journey.
+from samaschool.assessments.models import Attempt, Quiz
 from samaschool.catalog.models import Course, Enrolment, Lesson, Module
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
@@ -39,8 +42,33 @@ def completed_lesson_ids(user, course: Course) -> set[int]:
     )
 
 
-def course_progress(lessons: list[Lesson], completed_ids: set[int]) -> Progress:
-    return Progress(done=sum(1 for lesson in lessons if lesson.id in completed_ids), total=len(lessons))
+def course_progress(
+    lessons: list[Lesson], completed_ids: set[int], quiz_ids: list[int] = (), passed_ids: set[int] = frozenset()
+) -> Progress:
+    """Lessons completed plus quizzes passed, over all live lessons and quizzes."""
+    done = sum(1 for lesson in lessons if lesson.id in completed_ids) + sum(1 for q in quiz_ids if q in passed_ids)
+    return Progress(done=done, total=len(lessons) + len(quiz_ids))
+
+
+def quiz_ids_by_course(course_ids: list[int]) -> dict[int, list[int]]:
+    result: dict[int, list[int]] = {cid: [] for cid in course_ids}
+    for quiz_id, course_id in db.session.execute(
+        select(Quiz.id, Quiz.course_id).where(Quiz.course_id.in_(course_ids), Quiz.archived_at.is_(None))
+    ):
+        result[course_id].append(quiz_id)
+    return result
+
+
+def passed_quiz_ids(user_id: int, quiz_ids: list[int]) -> set[int]:
+    if not quiz_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            select(Attempt.quiz_id)
+            .where(Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.passed.is_(True))
+            .distinct()
+        )
+    )
 
 
 def record_visit(user, lesson: Lesson) -> bool:
@@ -116,6 +144,8 @@ def dashboard(user) -> list[DashboardCourse]:
             .where(LessonProgress.user_id == user.id, Lesson.course_id.in_(course_ids))
         )
     )
+    quizzes = quiz_ids_by_course(course_ids)
+    passed = passed_quiz_ids(user.id, [q for ids in quizzes.values() for q in ids])
     result = []
     for enrolment in enrolments:
         lessons = lessons_by_course[enrolment.course_id]
@@ -123,8 +153,48 @@ def dashboard(user) -> list[DashboardCourse]:
             DashboardCourse(
                 enrolment=enrolment,
                 course=courses[enrolment.course_id],
-                progress=course_progress(lessons, completed),
+                progress=course_progress(lessons, completed, quizzes[enrolment.course_id], passed),
                 continue_lesson=next_lesson_to_read(lessons, completed, enrolment.last_lesson_id),
             )
         )
     return result
+
+
+@dataclass
+class Outline:
+    """A learner's view of one course: what is done, which quizzes exist and are passed."""
+
+    lessons: list[Lesson]
+    completed: set[int]
+    quizzes_by_module: dict[int | None, Quiz]
+    passed: set[int]
+
+    @property
+    def progress(self) -> Progress:
+        quiz_ids = [q.id for q in self.quizzes_by_module.values()]
+        return course_progress(self.lessons, self.completed, quiz_ids, self.passed)
+
+    @property
+    def exam(self) -> Quiz | None:
+        return self.quizzes_by_module.get(None)
+
+
+def outline_for(user, course: Course, lessons: list[Lesson], *, enrolled: bool) -> Outline:
+    quizzes = {
+        quiz.module_id: quiz
+        for quiz in db.session.scalars(select(Quiz).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None)))
+    }
+    if not enrolled:
+        return Outline(lessons, set(), quizzes, set())
+    return Outline(
+        lessons,
+        completed_lesson_ids(user, course),
+        quizzes,
+        passed_quiz_ids(user.id, [q.id for q in quizzes.values()]),
+    )
+
+
+def module_quiz(course: Course, module_id: int) -> Quiz | None:
+    return db.session.scalar(
+        select(Quiz).where(Quiz.course_id == course.id, Quiz.module_id == module_id, Quiz.archived_at.is_(None))
+    )

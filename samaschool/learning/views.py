@@ -32,7 +32,7 @@ def lesson(slug: str, lesson_slug: str):
     if not services.record_visit(current_user, current):
         flash(_("Enrol in this course to read its lessons and keep your progress."), "info")
         return redirect(url_for("catalog.course", slug=slug))
-    completed = services.completed_lesson_ids(current_user, course)
+    outline = services.outline_for(current_user, course, lessons, enrolled=True)
     # Rendered before the commit, so the loaded course is not expired and reloaded.
     page = render_template(
         "learning/lesson.html",
@@ -43,8 +43,10 @@ def lesson(slug: str, lesson_slug: str):
         next=lessons[index + 1] if index + 1 < len(lessons) else None,
         position=index + 1,
         total=len(lessons),
-        is_complete=current.id in completed,
-        progress=services.course_progress(lessons, completed),
+        is_complete=current.id in outline.completed,
+        progress=outline.progress,
+        module_quiz=outline.quizzes_by_module.get(current.module_id),
+        last_in_module=index + 1 == len(lessons) or lessons[index + 1].module_id != current.module_id,
         form=ActionForm(),
     )
     db.session.commit()
@@ -69,6 +71,11 @@ def complete(slug: str, lesson_slug: str):
         return redirect(url_for("catalog.course", slug=slug))
     services.mark_complete(current_user, lessons[index])
     db.session.commit()
+    last_in_module = index + 1 == len(lessons) or lessons[index + 1].module_id != lessons[index].module_id
+    quiz = services.module_quiz(course, lessons[index].module_id) if last_in_module else None
+    if quiz is not None:
+        flash(_("Lesson complete. Check what you learned in this module's quiz."), "success")
+        return redirect(url_for("assessments.quiz", slug=slug, key=quiz.key))
     if index + 1 < len(lessons):
         flash(_("Lesson complete. On to the next one."), "success")
         return redirect(url_for("learning.lesson", slug=slug, lesson_slug=lessons[index + 1].slug))

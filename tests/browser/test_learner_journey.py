@@ -27,7 +27,7 @@ def test_learner_signs_up_enrols_completes_a_module_and_sees_progress(live_serve
     assert page.get_by_role("heading", name="Lesson 2.1").is_visible()
 
     page.get_by_role("link", name="My learning").click()
-    assert "50% complete (3 of 6 lessons)" in page.content()
+    assert "50% complete (3 of 6 lessons and quizzes)" in page.content()
     assert (
         page.get_by_role("link", name="Continue where you left off")
         .get_attribute("href")

@@ -45,13 +45,13 @@ def test_dashboard_shows_percent_and_continue_where_left_off(client, auth, make)
     _complete(client, course, "lesson-1-1")
     client.get(f"/courses/{course.slug}/lessons/lesson-1-2")  # opened, not finished
     page = client.get("/dashboard").get_data(as_text=True)
-    assert "25% complete (1 of 4 lessons)" in page
+    assert "25% complete (1 of 4 lessons and quizzes)" in page
     link = re.search(r'href="([^"]+)">Continue where you left off', page).group(1)
     assert link.endswith("/lessons/lesson-1-2")
     for slug in ("lesson-1-2", "lesson-2-1", "lesson-2-2"):
         _complete(client, course, slug)
     page = client.get("/dashboard").get_data(as_text=True)
-    assert "100% complete (4 of 4 lessons)" in page
+    assert "100% complete (4 of 4 lessons and quizzes)" in page
     assert "Course complete" in page
 
 

@@ -1,0 +1,486 @@
+"""Question types: one class each, in a registry. Adding a type touches this file only
+(plus its template in templates/assessments/questions/<name>.html).
+
+Each type knows how to check an author's spec (from courses/ YAML or GIFT) into stored
+`data`, how to order what a learner sees, how to read a submitted form, and how to grade.
+Choice ids are derived from the content, never from position or correctness, so nothing
+on a quiz page tells which choice is right.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from flask_babel import lazy_gettext as _l
+from rapidfuzz.distance import Levenshtein
+
+from samaschool.content.markdown import render_markdown
+from samaschool.errors import DomainError
+
+MAX_TEXT_ANSWER = 2000
+
+
+class InvalidAnswer(DomainError):
+    """A submitted answer that cannot be read (not a number, a choice from elsewhere…)."""
+
+
+class SpecError(Exception):
+    """An author's question spec is wrong; `path` locates the value within the question."""
+
+    def __init__(self, message: str, path: tuple = ()):
+        super().__init__(message)
+        self.path = path
+
+
+@dataclass(frozen=True)
+class Grade:
+    fraction: float  # 0..1 of the question's points
+    answer_key: str  # a short, comparable form of the answer, for item statistics
+
+    @property
+    def correct(self) -> bool:
+        return self.fraction >= 0.999999
+
+
+def content_id(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:10]
+
+
+def normalise_text(value: str, *, case_sensitive: bool = False) -> str:
+    value = " ".join(str(value).split())
+    return value if case_sensitive else value.casefold()
+
+
+def _md(value: Any, path: tuple, *, required: bool = True) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise SpecError("text is required", path)
+        return ""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        raise SpecError("must be text", path)
+    return render_markdown(str(value))
+
+
+def _choices(raw: Any, qid: str) -> list[dict]:
+    if not isinstance(raw, list) or len(raw) < 2:
+        raise SpecError("'choices' must list at least two choices", ("choices",))
+    result, seen = [], set()
+    for index, choice in enumerate(raw):
+        path = ("choices", index)
+        if not isinstance(choice, dict) or "text" not in choice:
+            raise SpecError("each choice needs 'text'", path)
+        unknown = set(choice) - {"text", "correct", "feedback"}
+        if unknown:
+            raise SpecError(f"unknown key '{sorted(unknown)[0]}' in a choice", path)
+        text = str(choice["text"]).strip()
+        if text in seen:
+            raise SpecError(f"choice '{text}' appears twice", path)
+        seen.add(text)
+        if not isinstance(choice.get("correct", False), bool):
+            raise SpecError("'correct' must be true or false", (*path, "correct"))
+        result.append(
+            {
+                "id": content_id(qid, text),
+                "html": _md(text, (*path, "text")),
+                "correct": bool(choice.get("correct", False)),
+                "feedback_html": _md(choice.get("feedback"), (*path, "feedback"), required=False),
+            }
+        )
+    return result
+
+
+class QuestionType:
+    name: ClassVar[str]
+    label: ClassVar[Any]
+    spec_keys: ClassVar[set[str]] = set()
+
+    def check(self, raw: dict, qid: str) -> dict:
+        """The stored data for an author's spec, or SpecError."""
+        raise NotImplementedError
+
+    def layout(self, data: dict, rng: random.Random, shuffle: bool) -> list[str]:
+        """The order of choices or items this learner sees (stored with the attempt)."""
+        return []
+
+    def parse(self, form, prefix: str, data: dict, layout: list[str]) -> dict | None:
+        """The learner's answer from a submitted form; None when left empty."""
+        raise NotImplementedError
+
+    def grade(self, data: dict, response: dict | None) -> Grade:
+        raise NotImplementedError
+
+    def right_answer_text(self, data: dict) -> str:
+        """Plain text of the right answer, for review when the policy allows."""
+        return ""
+
+    def form_values(self, prefix: str, response: dict | None) -> dict[str, list[str]]:
+        """A saved answer as the form fields that would submit it (to show it again)."""
+        if not response:
+            return {}
+        value = response.get("choice") or response.get("text")
+        return {prefix: [value]} if value else {}
+
+
+REGISTRY: dict[str, QuestionType] = {}
+
+
+def register(cls: type[QuestionType]) -> type[QuestionType]:
+    REGISTRY[cls.name] = cls()
+    return cls
+
+
+def _shuffled(ids: list[str], rng: random.Random, shuffle: bool) -> list[str]:
+    ids = list(ids)
+    if shuffle:
+        rng.shuffle(ids)
+    return ids
+
+
+@register
+class SingleChoice(QuestionType):
+    name = "single_choice"
+    label = _l("Single choice")
+    spec_keys: ClassVar[set[str]] = {"choices"}
+
+    def check(self, raw, qid):
+        choices = _choices(raw.get("choices"), qid)
+        if sum(c["correct"] for c in choices) != 1:
+            raise SpecError("a single_choice question needs exactly one choice marked correct: true", ("choices",))
+        return {"choices": choices}
+
+    def layout(self, data, rng, shuffle):
+        return _shuffled([c["id"] for c in data["choices"]], rng, shuffle)
+
+    def parse(self, form, prefix, data, layout):
+        value = form.get(prefix)
+        if not value:
+            return None
+        if value not in {c["id"] for c in data["choices"]}:
+            raise InvalidAnswer(_l("That choice does not belong to this question."))
+        return {"choice": value}
+
+    def grade(self, data, response):
+        chosen = (response or {}).get("choice", "")
+        right = next(c["id"] for c in data["choices"] if c["correct"])
+        return Grade(1.0 if chosen == right else 0.0, chosen)
+
+
+@register
+class MultipleResponse(QuestionType):
+    name = "multiple_response"
+    label = _l("Multiple response")
+    spec_keys: ClassVar[set[str]] = {"choices", "scoring"}
+
+    def check(self, raw, qid):
+        choices = _choices(raw.get("choices"), qid)
+        if not any(c["correct"] for c in choices):
+            raise SpecError("a multiple_response question needs at least one correct choice", ("choices",))
+        scoring = raw.get("scoring", "all_or_nothing")
+        if scoring not in ("all_or_nothing", "partial"):
+            raise SpecError("'scoring' must be all_or_nothing or partial", ("scoring",))
+        return {"choices": choices, "scoring": scoring}
+
+    layout = SingleChoice.layout
+
+    def parse(self, form, prefix, data, layout):
+        values = form.getlist(prefix)
+        valid = {c["id"] for c in data["choices"]}
+        if any(v not in valid for v in values):
+            raise InvalidAnswer(_l("That choice does not belong to this question."))
+        return {"choices": sorted(set(values))} if values else None
+
+    def form_values(self, prefix, response):
+        return {prefix: list(response["choices"])} if response else {}
+
+    def grade(self, data, response):
+        chosen = set((response or {}).get("choices", []))
+        right = {c["id"] for c in data["choices"] if c["correct"]}
+        wrong = {c["id"] for c in data["choices"]} - right
+        key = ",".join(sorted(chosen))
+        if data["scoring"] == "all_or_nothing":
+            return Grade(1.0 if chosen == right else 0.0, key)
+        # Moodle-style partial credit: right picks share the points, wrong picks take them away.
+        earned = len(chosen & right) / len(right) - (len(chosen & wrong) / len(wrong) if wrong else 0)
+        return Grade(max(0.0, min(1.0, earned)), key)
+
+
+@register
+class TrueFalse(QuestionType):
+    name = "true_false"
+    label = _l("True or false")
+    spec_keys: ClassVar[set[str]] = {"answer", "feedback_correct", "feedback_wrong"}
+
+    def check(self, raw, qid):
+        if not isinstance(raw.get("answer"), bool):
+            raise SpecError("'answer' must be true or false", ("answer",))
+        return {
+            "answer": raw["answer"],
+            "feedback_correct_html": _md(raw.get("feedback_correct"), ("feedback_correct",), required=False),
+            "feedback_wrong_html": _md(raw.get("feedback_wrong"), ("feedback_wrong",), required=False),
+        }
+
+    def parse(self, form, prefix, data, layout):
+        value = form.get(prefix)
+        if not value:
+            return None
+        if value not in ("true", "false"):
+            raise InvalidAnswer(_l("Choose true or false."))
+        return {"value": value == "true"}
+
+    def form_values(self, prefix, response):
+        return {prefix: ["true" if response["value"] else "false"]} if response else {}
+
+    def grade(self, data, response):
+        if not response:
+            return Grade(0.0, "")
+        return Grade(1.0 if response["value"] == data["answer"] else 0.0, "true" if response["value"] else "false")
+
+    def right_answer_text(self, data):
+        return str(_l("True")) if data["answer"] else str(_l("False"))
+
+
+@register
+class ShortAnswer(QuestionType):
+    name = "short_answer"
+    label = _l("Short answer")
+    spec_keys: ClassVar[set[str]] = {"answers", "pattern", "case_sensitive"}
+
+    def check(self, raw, qid):
+        answers = raw.get("answers")
+        if not isinstance(answers, list) or not answers or not all(isinstance(a, str | int | float) for a in answers):
+            raise SpecError("'answers' must list at least one accepted answer", ("answers",))
+        pattern = raw.get("pattern")
+        if pattern is not None:
+            try:
+                re.compile(str(pattern))
+            except re.error as error:
+                raise SpecError(f"'pattern' is not a valid regular expression: {error}", ("pattern",)) from None
+        return {
+            "answers": [str(a) for a in answers],
+            "pattern": str(pattern) if pattern is not None else None,
+            "case_sensitive": bool(raw.get("case_sensitive", False)),
+        }
+
+    def parse(self, form, prefix, data, layout):
+        value = (form.get(prefix) or "").strip()
+        if len(value) > MAX_TEXT_ANSWER:
+            raise InvalidAnswer(_l("That answer is too long."))
+        return {"text": value} if value else None
+
+    def grade(self, data, response):
+        text = (response or {}).get("text", "")
+        given = normalise_text(text, case_sensitive=data["case_sensitive"])
+        if not given:
+            return Grade(0.0, "")
+        accepted = {normalise_text(a, case_sensitive=data["case_sensitive"]) for a in data["answers"]}
+        ok = given in accepted
+        if not ok and data["pattern"]:
+            flags = 0 if data["case_sensitive"] else re.IGNORECASE
+            ok = re.fullmatch(data["pattern"], " ".join(text.split()), flags) is not None
+        return Grade(1.0 if ok else 0.0, given[:200])
+
+    def right_answer_text(self, data):
+        return " / ".join(data["answers"])
+
+
+def parse_number(text: str) -> float | None:
+    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
+    if cleaned.count(",") == 1 and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")  # a decimal comma, as many phones type it
+    try:
+        value = float(cleaned)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+@register
+class Numeric(QuestionType):
+    name = "numeric"
+    label = _l("Number")
+    spec_keys: ClassVar[set[str]] = {"answer", "tolerance"}
+
+    def check(self, raw, qid):
+        answer, tolerance = raw.get("answer"), raw.get("tolerance", 0)
+        if isinstance(answer, bool) or not isinstance(answer, int | float):
+            raise SpecError("'answer' must be a number", ("answer",))
+        if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
+            raise SpecError("'tolerance' must be a number of 0 or more", ("tolerance",))
+        return {"answer": float(answer), "tolerance": float(tolerance)}
+
+    def parse(self, form, prefix, data, layout):
+        text = (form.get(prefix) or "").strip()
+        if not text:
+            return None
+        value = parse_number(text)
+        if value is None:
+            raise InvalidAnswer(_l("Enter a number, like 45 or 2.5."))
+        return {"value": value}
+
+    def form_values(self, prefix, response):
+        return {prefix: [f"{response['value']:g}"]} if response else {}
+
+    def grade(self, data, response):
+        if not response:
+            return Grade(0.0, "")
+        value = response["value"]
+        ok = abs(value - data["answer"]) <= data["tolerance"] + 1e-9 * max(1.0, abs(data["answer"]))
+        return Grade(1.0 if ok else 0.0, f"{value:g}")
+
+    def right_answer_text(self, data):
+        if data["tolerance"]:
+            return f"{data['answer']:g} ± {data['tolerance']:g}"
+        return f"{data['answer']:g}"
+
+
+@register
+class Ordering(QuestionType):
+    name = "ordering"
+    label = _l("Put in order")
+    spec_keys: ClassVar[set[str]] = {"items"}
+
+    def check(self, raw, qid):
+        items = raw.get("items")
+        if not isinstance(items, list) or len(items) < 2 or len({str(i) for i in items}) != len(items):
+            raise SpecError("'items' must list at least two different items, in the right order", ("items",))
+        return {"items": [{"id": content_id(qid, str(i)), "html": _md(i, ("items", n))} for n, i in enumerate(items)]}
+
+    def layout(self, data, rng, shuffle):
+        ids = [i["id"] for i in data["items"]]
+        shuffled = list(ids)
+        # Always shuffled (the given order is the answer), and never shown already solved.
+        for _ in range(10):
+            rng.shuffle(shuffled)
+            if shuffled != ids:
+                break
+        return shuffled
+
+    def parse(self, form, prefix, data, layout):
+        positions = {}
+        for item in data["items"]:
+            raw = form.get(f"{prefix}-{item['id']}", "")
+            if raw == "":
+                continue
+            if not raw.isdigit() or not 1 <= int(raw) <= len(data["items"]):
+                raise InvalidAnswer(_l("Choose a position for each item."))
+            positions[item["id"]] = int(raw)
+        if not positions:
+            return None
+        if len(set(positions.values())) != len(positions):
+            raise InvalidAnswer(_l("Give each item a different position."))
+        return {"positions": positions}
+
+    def form_values(self, prefix, response):
+        return {f"{prefix}-{item}": [str(pos)] for item, pos in (response or {}).get("positions", {}).items()}
+
+    def grade(self, data, response):
+        positions = (response or {}).get("positions", {})
+        right = sum(1 for n, item in enumerate(data["items"], start=1) if positions.get(item["id"]) == n)
+        order = sorted(positions, key=positions.get)
+        return Grade(right / len(data["items"]), ",".join(order))
+
+    def right_answer_text(self, data):
+        return " → ".join(re.sub(r"<[^>]+>", "", i["html"]).strip() for i in data["items"])
+
+
+@register
+class Matching(QuestionType):
+    name = "matching"
+    label = _l("Matching")
+    spec_keys: ClassVar[set[str]] = {"pairs"}
+
+    def check(self, raw, qid):
+        pairs = raw.get("pairs")
+        if not isinstance(pairs, list) or len(pairs) < 2:
+            raise SpecError("'pairs' must list at least two pairs", ("pairs",))
+        result, rights = [], set()
+        for n, pair in enumerate(pairs):
+            if not isinstance(pair, dict) or "left" not in pair or "right" not in pair:
+                raise SpecError("each pair needs 'left' and 'right'", ("pairs", n))
+            right_id = content_id(qid, "right", str(pair["right"]))
+            rights.add(right_id)
+            result.append(
+                {
+                    "id": content_id(qid, "left", str(pair["left"])),
+                    "left_html": _md(pair["left"], ("pairs", n, "left")),
+                    "right_id": right_id,
+                    "right_text": str(pair["right"]),
+                }
+            )
+        if len({p["id"] for p in result}) != len(result):
+            raise SpecError("two pairs have the same left side", ("pairs",))
+        return {"pairs": result}
+
+    def layout(self, data, rng, shuffle):
+        rights = sorted({p["right_id"] for p in data["pairs"]})
+        rng.shuffle(rights)
+        return rights
+
+    def parse(self, form, prefix, data, layout):
+        valid = {p["right_id"] for p in data["pairs"]}
+        matches = {}
+        for pair in data["pairs"]:
+            value = form.get(f"{prefix}-{pair['id']}", "")
+            if not value:
+                continue
+            if value not in valid:
+                raise InvalidAnswer(_l("That choice does not belong to this question."))
+            matches[pair["id"]] = value
+        return {"matches": matches} if matches else None
+
+    def form_values(self, prefix, response):
+        return {f"{prefix}-{left}": [right] for left, right in (response or {}).get("matches", {}).items()}
+
+    def grade(self, data, response):
+        matches = (response or {}).get("matches", {})
+        right = sum(1 for p in data["pairs"] if matches.get(p["id"]) == p["right_id"])
+        key = ",".join(f"{k}:{v}" for k, v in sorted(matches.items()))
+        return Grade(right / len(data["pairs"]), key)
+
+    def right_answer_text(self, data):
+        return "; ".join(f"{re.sub(r'<[^>]+>', '', p['left_html']).strip()} → {p['right_text']}" for p in data["pairs"])
+
+
+def character_error_rate(reference: str, hypothesis: str) -> float:
+    """Edit distance over the reference's length, after folding runs of white space."""
+    reference, hypothesis = " ".join(reference.split()), " ".join(hypothesis.split())
+    if not reference:
+        return 0.0 if not hypothesis else 1.0
+    return Levenshtein.distance(reference, hypothesis) / len(reference)
+
+
+@register
+class Transcription(QuestionType):
+    name = "transcription"
+    label = _l("Transcription")
+    spec_keys: ClassVar[set[str]] = {"reference", "max_error_percent"}
+
+    def check(self, raw, qid):
+        reference = raw.get("reference")
+        if not isinstance(reference, str) or not reference.strip():
+            raise SpecError("'reference' (the right transcript) is required", ("reference",))
+        limit = raw.get("max_error_percent", 10)
+        if isinstance(limit, bool) or not isinstance(limit, int | float) or not 0 <= limit <= 100:
+            raise SpecError("'max_error_percent' must be a number from 0 to 100", ("max_error_percent",))
+        return {"reference": reference.strip(), "max_error_percent": float(limit)}
+
+    def parse(self, form, prefix, data, layout):
+        text = (form.get(prefix) or "").strip()
+        if len(text) > MAX_TEXT_ANSWER:
+            raise InvalidAnswer(_l("That answer is too long."))
+        return {"text": text} if text else None
+
+    def grade(self, data, response):
+        text = (response or {}).get("text", "")
+        if not text:
+            return Grade(0.0, "")
+        cer = character_error_rate(data["reference"], text)
+        return Grade(1.0 if cer * 100 <= data["max_error_percent"] + 1e-9 else 0.0, " ".join(text.split())[:200])
+
+    def right_answer_text(self, data):
+        return data["reference"]

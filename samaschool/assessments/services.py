@@ -1,0 +1,279 @@
+"""Quizzes and attempts: start, save a page, submit, review. Safe against double clicks,
+replayed requests and two requests at once; the database has the final word."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from samaschool.assessments.models import Attempt, AttemptQuestion, Question, Quiz
+from samaschool.assessments.question_types import REGISTRY, InvalidAnswer
+from samaschool.catalog.models import Course
+from samaschool.db_types import utcnow
+from samaschool.errors import DomainError
+from samaschool.extensions import db
+
+# Answers arriving this long after the deadline still count (a slow 2G upload).
+DEADLINE_GRACE = timedelta(seconds=60)
+
+
+class AttemptClosed(DomainError):
+    pass
+
+
+class AttemptsExhausted(DomainError):
+    pass
+
+
+class RetryTooSoon(DomainError):
+    def __init__(self, message: str, available_at: datetime):
+        super().__init__(message)
+        self.available_at = available_at
+
+
+def live_quizzes(course: Course) -> list[Quiz]:
+    return list(
+        db.session.scalars(
+            select(Quiz).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None)).order_by(Quiz.id)
+        )
+    )
+
+
+def get_quiz(course: Course, key: str) -> Quiz | None:
+    return db.session.scalar(
+        select(Quiz).where(Quiz.course_id == course.id, Quiz.key == key, Quiz.archived_at.is_(None))
+    )
+
+
+def attempts_for(user, quiz: Quiz) -> list[Attempt]:
+    return list(
+        db.session.scalars(
+            select(Attempt).where(Attempt.quiz_id == quiz.id, Attempt.user_id == user.id).order_by(Attempt.number)
+        )
+    )
+
+
+def get_attempt_for(user, attempt_id: int) -> Attempt | None:
+    """The attempt if it is the user's own; None otherwise (a 404, never another's attempt)."""
+    return db.session.scalar(
+        select(Attempt)
+        .where(Attempt.id == attempt_id, Attempt.user_id == user.id)
+        .options(selectinload(Attempt.questions).selectinload(AttemptQuestion.question), selectinload(Attempt.quiz))
+    )
+
+
+def draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
+    bank = list(
+        db.session.scalars(
+            select(Question)
+            .where(Question.course_id == quiz.course_id, Question.archived_at.is_(None))
+            .order_by(Question.id)
+        )
+    )
+    by_key = {q.key: q for q in bank}
+    if quiz.question_keys:
+        chosen = [by_key[k] for k in quiz.question_keys if k in by_key]
+    else:
+        chosen, taken = [], set()
+        for rule in quiz.draw_rules:
+            pool = [q for q in bank if q.id not in taken and set(q.tags) & set(rule["tags"])]
+            picked = rng.sample(pool, min(rule["count"], len(pool)))
+            chosen.extend(picked)
+            taken.update(q.id for q in picked)
+    if quiz.shuffle_questions:
+        rng.shuffle(chosen)
+    return chosen
+
+
+@dataclass
+class QuizStatus:
+    attempts: list[Attempt]
+    open_attempt: Attempt | None
+    best_percent: float | None
+    passed: bool
+    can_start: bool
+    reason: str
+    available_at: datetime | None
+
+
+def quiz_status(user, quiz: Quiz, now: datetime | None = None) -> QuizStatus:
+    """What the learner can do with this quiz now, and why not when they cannot."""
+    now = now or utcnow()
+    attempts = attempts_for(user, quiz)
+    for attempt in attempts:
+        close_if_expired(attempt, now)
+    submitted = [a for a in attempts if a.state == "submitted"]
+    open_attempt = next((a for a in attempts if a.state == "in_progress"), None)
+    passed = any(a.passed for a in submitted)
+    best = max((a.score_percent for a in submitted), default=None)
+    reason, available_at, can_start = "", None, True
+    if open_attempt is None:
+        if quiz.max_attempts and len(attempts) >= quiz.max_attempts:
+            can_start, reason = False, _("You have used all %(count)d attempts.", count=quiz.max_attempts)
+        elif submitted and quiz.retry_delay_minutes and not submitted[-1].passed:
+            available_at = submitted[-1].submitted_at + timedelta(minutes=quiz.retry_delay_minutes)
+            if available_at > now:
+                can_start = False
+                reason = _("You can try again at %(time)s.", time=format_datetime(available_at, "short"))
+    return QuizStatus(attempts, open_attempt, best, passed, can_start, reason, available_at)
+
+
+def start_attempt(user, quiz: Quiz, now: datetime | None = None, rng: random.Random | None = None) -> Attempt:
+    """Resume the open attempt, or start a new one within the quiz's rules.
+
+    Raises AttemptsExhausted or RetryTooSoon. Two simultaneous starts make one attempt: the
+    unique (quiz, user, number) and the one-open-attempt index decide, not this code.
+    """
+    now = now or utcnow()
+    status = quiz_status(user, quiz, now)
+    if status.open_attempt is not None:
+        return status.open_attempt
+    if not status.can_start:
+        if status.available_at is not None:
+            raise RetryTooSoon(status.reason, status.available_at)
+        raise AttemptsExhausted(status.reason)
+    rng = rng or random.Random(secrets.randbits(64))
+    attempt = Attempt(
+        quiz_id=quiz.id,
+        user_id=user.id,
+        number=len(status.attempts) + 1,
+        started_at=now,
+        deadline_at=now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None,
+    )
+    for position, question in enumerate(draw_questions(quiz, rng), start=1):
+        kind = REGISTRY[question.type]
+        attempt.questions.append(
+            AttemptQuestion(
+                question=question,
+                position=position,
+                points=question.points,
+                layout=kind.layout(question.data, rng, quiz.shuffle_choices),
+            )
+        )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attempt)
+    except IntegrityError:
+        # Another request started one at the same moment: use that one.
+        existing = db.session.scalar(
+            select(Attempt).where(
+                Attempt.quiz_id == quiz.id, Attempt.user_id == user.id, Attempt.state == "in_progress"
+            )
+        )
+        if existing is None:
+            raise AttemptsExhausted(_("Another attempt was just started. Reload the page.")) from None
+        return existing
+    return attempt
+
+
+def page_count(attempt: Attempt) -> int:
+    per_page = max(1, attempt.quiz.questions_per_page)
+    return max(1, -(-len(attempt.questions) // per_page))
+
+
+def page_questions(attempt: Attempt, page: int) -> list[AttemptQuestion]:
+    per_page = max(1, attempt.quiz.questions_per_page)
+    return attempt.questions[(page - 1) * per_page : page * per_page]
+
+
+def is_past_deadline(attempt: Attempt, now: datetime) -> bool:
+    return attempt.deadline_at is not None and now > attempt.deadline_at + DEADLINE_GRACE
+
+
+def close_if_expired(attempt: Attempt, now: datetime) -> bool:
+    """Close and grade an open attempt whose time ran out, on what was saved in time."""
+    if attempt.state == "in_progress" and is_past_deadline(attempt, now):
+        submit_attempt(attempt, now)
+        return True
+    return False
+
+
+def save_page(attempt: Attempt, form, page: int, now: datetime | None = None) -> dict[int, str]:
+    """Save the answers given on one page. Returns {attempt question id: error message}.
+
+    Nothing on the page is saved if any answer on it is unreadable, so a learner never ends
+    up with half a page stored. Raises AttemptClosed for a submitted or timed-out attempt.
+    """
+    now = now or utcnow()
+    if attempt.state != "in_progress":
+        raise AttemptClosed(_("This attempt is already submitted."))
+    if close_if_expired(attempt, now):
+        raise AttemptClosed(_("Time ran out. Your attempt was graded on the answers saved in time."))
+    allowed = {f"q{aq.id}" for aq in page_questions(attempt, page)}
+    unexpected = [
+        name for name in form if name.startswith("q") and name.split("-")[0] not in allowed and name[1:2].isdigit()
+    ]
+    if unexpected:
+        return {0: _("Some answers were for questions that are not on this page. Nothing was saved.")}
+    errors, parsed = {}, {}
+    for aq in page_questions(attempt, page):
+        kind = REGISTRY[aq.question.type]
+        try:
+            parsed[aq.id] = kind.parse(form, f"q{aq.id}", aq.question.data, aq.layout)
+        except InvalidAnswer as error:
+            errors[aq.id] = str(error)
+    if errors:
+        return errors
+    for aq in page_questions(attempt, page):
+        if aq.response != parsed[aq.id]:
+            aq.response = parsed[aq.id]
+            aq.saved_at = now
+    attempt.last_page = page
+    return {}
+
+
+def submit_attempt(attempt: Attempt, now: datetime | None = None) -> bool:
+    """Close and grade the attempt. Idempotent: returns False if it was already submitted.
+
+    The conditional UPDATE is the lock: of two simultaneous submits only one changes the row.
+    """
+    now = now or utcnow()
+    closed = db.session.execute(
+        update(Attempt)
+        .where(Attempt.id == attempt.id, Attempt.state == "in_progress")
+        .values(state="submitted", submitted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if closed.rowcount != 1:
+        db.session.refresh(attempt)
+        return False
+    total = earned = 0.0
+    for aq in attempt.questions:
+        grade = REGISTRY[aq.question.type].grade(aq.question.data, aq.response)
+        aq.score = round(grade.fraction * aq.points, 4)
+        aq.is_correct = grade.correct
+        aq.answer_key = grade.answer_key[:255]
+        total += aq.points
+        earned += aq.score
+    percent = round(100 * earned / total, 2) if total else 0.0
+    attempt.state, attempt.submitted_at = "submitted", now
+    attempt.score_points, attempt.max_points, attempt.score_percent = earned, total, percent
+    attempt.passed = percent >= attempt.quiz.pass_mark_percent
+    return True
+
+
+def review_level(attempt: Attempt, status: QuizStatus) -> str:
+    """What review shows: 'score', 'correctness' or 'answers' (everything).
+
+    After a pass, or once no further attempt is possible, everything is shown.
+    """
+    if attempt.state != "submitted":
+        return "none"
+    quiz = attempt.quiz
+    if status.passed or (quiz.max_attempts and len(status.attempts) >= quiz.max_attempts):
+        return "answers"
+    return quiz.review_policy
+
+
+def best_score(user_id: int, quiz_id: int) -> float | None:
+    return db.session.scalar(
+        select(func.max(Attempt.score_percent)).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id)
+    )

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from samaschool.assessments import services
+from samaschool.assessments.question_types import REGISTRY
+from samaschool.catalog import services as catalog
+from samaschool.catalog.models import Course
+from samaschool.db_types import utcnow
+from samaschool.errors import DomainError
+from samaschool.extensions import db
+from samaschool.forms import ActionForm
+
+bp = Blueprint("assessments", __name__)
+
+
+def _course_and_quiz(slug: str, key: str):
+    course = catalog.get_course_outline(slug)
+    quiz = services.get_quiz(course, key) if course else None
+    if quiz is None:
+        abort(404)
+    return course, quiz
+
+
+@bp.get("/courses/<slug>/quizzes/<key>")
+@login_required
+def quiz(slug: str, key: str):
+    course, quiz = _course_and_quiz(slug, key)
+    enrolment = catalog.find_enrolment(current_user, course)
+    status = services.quiz_status(current_user, quiz)
+    page = render_template(
+        "assessments/quiz.html",
+        course=course,
+        quiz=quiz,
+        status=status,
+        enrolled=enrolment is not None,
+        question_count=len(quiz.question_keys) or sum(rule["count"] for rule in quiz.draw_rules),
+        form=ActionForm(),
+    )
+    db.session.commit()  # an attempt whose time ran out was closed and graded just now
+    return page
+
+
+@bp.post("/courses/<slug>/quizzes/<key>/start")
+@login_required
+def start(slug: str, key: str):
+    course, quiz = _course_and_quiz(slug, key)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if catalog.find_enrolment(current_user, course) is None:
+        flash(_("Enrol in this course to take its quizzes."), "info")
+        return redirect(url_for("catalog.course", slug=slug))
+    try:
+        attempt = services.start_attempt(current_user, quiz)
+    except DomainError as error:
+        db.session.commit()
+        flash(str(error), "error")
+        return redirect(url_for("assessments.quiz", slug=slug, key=key))
+    db.session.commit()
+    return redirect(url_for("assessments.attempt", attempt_id=attempt.id, page=attempt.last_page))
+
+
+def _own_attempt(attempt_id: int):
+    attempt = services.get_attempt_for(current_user, attempt_id)
+    if attempt is None:
+        abort(404)
+    return attempt
+
+
+def _page_number(attempt, raw) -> int:
+    try:
+        page = int(raw)
+    except (TypeError, ValueError):
+        page = attempt.last_page
+    return min(max(1, page), services.page_count(attempt))
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if services.close_if_expired(attempt, utcnow()):
+        db.session.commit()
+        flash(_("Time ran out. Your attempt was graded on the answers saved in time."), "info")
+    if attempt.state != "in_progress":
+        return redirect(url_for("assessments.review", attempt_id=attempt.id))
+    page = _page_number(attempt, request.args.get("page"))
+    return _attempt_page(attempt, page, errors={})
+
+
+def _attempt_page(attempt, page: int, errors: dict, status: int = 200):
+    course = db.session.get(Course, attempt.quiz.course_id)
+    return (
+        render_template(
+            "assessments/attempt.html",
+            attempt=attempt,
+            quiz=attempt.quiz,
+            course=course,
+            page=page,
+            pages=services.page_count(attempt),
+            questions=services.page_questions(attempt, page),
+            errors=errors,
+            values=_shown_values(attempt, page),
+            registry=REGISTRY,
+            form=ActionForm(),
+        ),
+        status,
+    )
+
+
+def _shown_values(attempt, page: int) -> dict[int, dict[str, list[str]]]:
+    """What each field shows: what was just typed (after an error), else what was saved."""
+    values = {}
+    for aq in services.page_questions(attempt, page):
+        prefix = f"q{aq.id}"
+        if request.method == "POST":
+            values[aq.id] = {k: request.form.getlist(k) for k in request.form if k.split("-")[0] == prefix}
+        else:
+            values[aq.id] = REGISTRY[aq.question.type].form_values(prefix, aq.response)
+    return values
+
+
+@bp.post("/attempts/<int:attempt_id>")
+@login_required
+def save(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    page = _page_number(attempt, request.form.get("page"))
+    action = request.form.get("action", "save")
+    try:
+        errors = services.save_page(attempt, request.form, page)
+    except services.AttemptClosed as error:
+        db.session.commit()
+        flash(str(error), "info")
+        return redirect(url_for("assessments.review", attempt_id=attempt.id))
+    if errors:
+        db.session.rollback()
+        attempt = _own_attempt(attempt_id)
+        return _attempt_page(attempt, page, errors, 422)
+    if action == "finish":
+        services.submit_attempt(attempt)
+        db.session.commit()
+        return redirect(url_for("assessments.review", attempt_id=attempt.id))
+    target = {"next": page + 1, "previous": page - 1}.get(action, page)
+    target = min(max(1, target), services.page_count(attempt))
+    attempt.last_page = target
+    db.session.commit()
+    if action == "save":
+        flash(_("Your answers are saved."), "success")
+    return redirect(url_for("assessments.attempt", attempt_id=attempt.id, page=target))
+
+
+@bp.get("/attempts/<int:attempt_id>/review")
+@login_required
+def review(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if attempt.state == "in_progress":
+        return redirect(url_for("assessments.attempt", attempt_id=attempt.id))
+    status = services.quiz_status(current_user, attempt.quiz)
+    course = db.session.get(Course, attempt.quiz.course_id)
+    return render_template(
+        "assessments/review.html",
+        attempt=attempt,
+        quiz=attempt.quiz,
+        course=course,
+        status=status,
+        level=services.review_level(attempt, status),
+        registry=REGISTRY,
+        form=ActionForm(),
+    )

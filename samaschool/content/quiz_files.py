@@ -1,0 +1,202 @@
+"""Reading a course's question bank (questions/*.yml) and quizzes (quiz.yml, exam.yml)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from samaschool.assessments.models import REVIEW_POLICIES
+from samaschool.assessments.question_types import REGISTRY, SpecError
+from samaschool.content import yamlfile
+from samaschool.content.checks import Checker
+from samaschool.content.markdown import render_markdown
+from samaschool.content.yamlfile import Problem
+
+QUESTION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
+COMMON_QUESTION_KEYS = {"id", "type", "text", "tags", "points", "explanation"}
+QUIZ_KEYS = {
+    "title", "pass_mark_percent", "max_attempts", "retry_delay_minutes", "time_limit_minutes",
+    "questions_per_page", "shuffle_questions", "shuffle_choices", "review", "questions", "draw",
+}  # fmt: skip
+EXAM_KEY = "exam"
+
+
+@dataclass
+class QuestionSpec:
+    key: str
+    type: str
+    tags: list[str]
+    points: int
+    text_html: str
+    explanation_html: str
+    data: dict[str, Any]
+    file: str = ""
+    line: int = 1
+
+
+@dataclass
+class QuizSpec:
+    key: str
+    module_slug: str | None
+    title: str
+    pass_mark_percent: int
+    max_attempts: int
+    retry_delay_minutes: int
+    time_limit_minutes: int
+    questions_per_page: int
+    shuffle_questions: bool
+    shuffle_choices: bool
+    review_policy: str
+    question_keys: list[str] = field(default_factory=list)
+    draw_rules: list[dict[str, Any]] = field(default_factory=list)
+    file: str = ""
+
+
+def _load(path: Path, shown: str, checker: Checker):
+    text = yamlfile.read_text(path, shown)
+    if isinstance(text, Problem):
+        checker.problems.append(text)
+        return None
+    doc = yamlfile.parse(text, shown)
+    if isinstance(doc, Problem):
+        checker.problems.append(doc)
+        return None
+    return doc
+
+
+def check_question(raw: Any, doc, path: tuple, checker: Checker) -> QuestionSpec | None:
+    """Check one question mapping (from YAML or GIFT); record problems at their lines."""
+    if not checker.mapping(doc, path, raw, "a question"):
+        return None
+    key = raw.get("id")
+    if not isinstance(key, str) or not QUESTION_ID_RE.match(key):
+        checker.at(doc, (*path, "id"), "each question needs an 'id' of letters, digits, '-', '_' or '.'")
+        return None
+    kind = REGISTRY.get(raw.get("type"))
+    if kind is None:
+        checker.at(doc, (*path, "type"), f"question '{key}': 'type' must be one of: {', '.join(REGISTRY)}")
+        return None
+    checker.known_keys(doc, path, raw, COMMON_QUESTION_KEYS | kind.spec_keys)
+    tags = raw.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+        checker.at(doc, (*path, "tags"), f"question '{key}': 'tags' must be a list of words")
+        tags = []
+    points = checker.integer(doc, path, raw, "points", 1, 100, default=1)
+    text = raw.get("text")
+    if not isinstance(text, str) or not text.strip():
+        checker.at(doc, path, f"question '{key}': 'text' is required")
+        return None
+    try:
+        data = kind.check(raw, key)
+    except SpecError as error:
+        checker.at(doc, (*path, *error.path), f"question '{key}': {error}")
+        return None
+    explanation = raw.get("explanation")
+    return QuestionSpec(
+        key=key,
+        type=kind.name,
+        tags=[t.strip() for t in tags],
+        points=points or 1,
+        text_html=render_markdown(text),
+        explanation_html=render_markdown(str(explanation)) if explanation else "",
+        data=data,
+        file=doc.file,
+        line=doc.line(*path),
+    )
+
+
+def read_question_bank(folder: Path, shown, checker: Checker) -> list[QuestionSpec]:
+    questions: list[QuestionSpec] = []
+    bank = folder / "questions"
+    if not bank.is_dir():
+        return questions
+    seen: dict[str, str] = {}
+    for path in sorted(bank.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if path.suffix not in (".yml", ".yaml"):
+            checker.add(shown(path), 1, "the question bank holds only .yml files")
+            continue
+        doc = _load(path, shown(path), checker)
+        if doc is None:
+            continue
+        if not isinstance(doc.data, list):
+            checker.add(doc.file, 1, "a question file must be a list of questions")
+            continue
+        for index, raw in enumerate(doc.data):
+            spec = check_question(raw, doc, (index,), checker)
+            if spec is None:
+                continue
+            if spec.key in seen:
+                checker.at(doc, (index, "id"), f"question id '{spec.key}' is already used in {seen[spec.key]}")
+                continue
+            seen[spec.key] = f"{doc.file}:{spec.line}"
+            questions.append(spec)
+    return questions
+
+
+def read_quiz(path: Path, shown: str, key: str, module_slug: str | None, bank: list[QuestionSpec], checker: Checker):
+    doc = _load(path, shown, checker)
+    if doc is None or not checker.mapping(doc, (), doc.data, "a quiz file"):
+        return None
+    data = doc.data
+    before = len(checker.problems)
+    checker.known_keys(doc, (), data, QUIZ_KEYS)
+    quiz = QuizSpec(
+        key=key,
+        module_slug=module_slug,
+        title=checker.text(doc, (), data, "title", max_length=200) or "",
+        pass_mark_percent=checker.integer(doc, (), data, "pass_mark_percent", 0, 100, default=70),
+        max_attempts=checker.integer(doc, (), data, "max_attempts", 0, 100, default=0),
+        retry_delay_minutes=checker.integer(doc, (), data, "retry_delay_minutes", 0, 60 * 24 * 30, default=0),
+        time_limit_minutes=checker.integer(doc, (), data, "time_limit_minutes", 0, 600, default=0),
+        questions_per_page=checker.integer(doc, (), data, "questions_per_page", 1, 50, default=5),
+        shuffle_questions=checker.choice(doc, (), data, "shuffle_questions", (True, False), default=False),
+        shuffle_choices=checker.choice(doc, (), data, "shuffle_choices", (True, False), default=True),
+        review_policy=checker.choice(doc, (), data, "review", REVIEW_POLICIES, default="answers"),
+        file=shown,
+    )
+    keys = {q.key for q in bank}
+    fixed, draw = data.get("questions"), data.get("draw")
+    if (fixed is None) == (draw is None):
+        checker.at(doc, (), "a quiz needs either 'questions' (a list of ids) or 'draw' (tags and counts), not both")
+    elif fixed is not None:
+        if not isinstance(fixed, list) or not fixed:
+            checker.at(doc, ("questions",), "'questions' must list at least one question id")
+        else:
+            for index, qkey in enumerate(fixed):
+                if qkey not in keys:
+                    checker.at(doc, ("questions", index), f"no question with id '{qkey}' in questions/")
+            if len(set(map(str, fixed))) != len(fixed):
+                checker.at(doc, ("questions",), "a question is listed twice")
+            quiz.question_keys = [str(k) for k in fixed]
+    else:
+        quiz.draw_rules = _check_draw(doc, draw, bank, checker)
+    return quiz if len(checker.problems) == before else None
+
+
+def _check_draw(doc, draw, bank: list[QuestionSpec], checker: Checker) -> list[dict]:
+    if not isinstance(draw, list) or not draw:
+        checker.at(doc, ("draw",), "'draw' must list at least one rule of tags and count")
+        return []
+    rules = []
+    for index, rule in enumerate(draw):
+        path = ("draw", index)
+        if not checker.mapping(doc, path, rule, "a draw rule"):
+            continue
+        checker.known_keys(doc, path, rule, {"tags", "count"})
+        tags = rule.get("tags")
+        if not isinstance(tags, list) or not tags or not all(isinstance(t, str) for t in tags):
+            checker.at(doc, (*path, "tags"), "'tags' must list at least one tag")
+            continue
+        count = checker.integer(doc, path, rule, "count", 1, 200)
+        if count is None:
+            continue
+        available = sum(1 for q in bank if set(q.tags) & set(tags))
+        if available < count:
+            checker.at(doc, (*path, "count"), f"draws {count} from tags {tags} but the bank has only {available}")
+            continue
+        rules.append({"tags": tags, "count": count})
+    return rules
