@@ -87,3 +87,61 @@ class Factories:
                     )
             db.session.commit()
             return _detach(course)
+
+    def quiz(self, course, *, module: int | None = 1, questions: list[dict] | None = None, **settings):
+        """A quiz on `course` (module number, or None for a course exam) with questions
+        given as courses/ YAML specs (default: three single-choice questions)."""
+        from sqlalchemy import select
+
+        from samaschool.assessments.models import Question, Quiz
+        from samaschool.assessments.question_types import REGISTRY
+        from samaschool.catalog.models import Module
+
+        specs = questions or [
+            {
+                "id": f"q{i}",
+                "type": "single_choice",
+                "text": f"Question {i}?",
+                "choices": [{"text": f"Right {i}", "correct": True}, {"text": f"Wrong {i}"}, {"text": f"Other {i}"}],
+            }
+            for i in range(1, 4)
+        ]
+        with self.app.app_context():
+            module_id = None
+            if module is not None:
+                module_id = db.session.scalar(
+                    select(Module.id).where(Module.course_id == course.id, Module.position == module - 1)
+                )
+            keys = []
+            for spec in specs:
+                spec = dict(spec)
+                kind = REGISTRY[spec["type"]]
+                keys.append(spec["id"])
+                exists = db.session.scalar(
+                    select(Question.id).where(Question.course_id == course.id, Question.key == spec["id"])
+                )
+                if exists:
+                    continue
+                db.session.add(
+                    Question(
+                        course_id=course.id,
+                        key=spec["id"],
+                        type=spec["type"],
+                        tags=spec.get("tags", []),
+                        points=spec.get("points", 1),
+                        text_html=render_markdown(spec["text"]),
+                        explanation_html=render_markdown(spec.get("explanation", "")),
+                        data=kind.check(spec, spec["id"]),
+                    )
+                )
+            quiz = Quiz(
+                course_id=course.id,
+                module_id=module_id,
+                key=settings.pop("key", f"module-{module}" if module else "exam"),
+                title=settings.pop("title", "Module quiz"),
+                question_keys=[] if settings.get("draw_rules") else keys,
+                **{"shuffle_choices": False, "pass_mark_percent": 60, **settings},
+            )
+            db.session.add(quiz)
+            db.session.commit()
+            return _detach(quiz)
