@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, render_template, request
+from flask import Flask, has_request_context, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -43,12 +43,16 @@ def _sqlite_begin(connection) -> None:
 
 
 def _select_locale() -> str:
+    if not has_request_context():
+        return "en"
     if current_user and current_user.is_authenticated and current_user.preferred_language in INTERFACE_LANGUAGES:
         return current_user.preferred_language
     return request.accept_languages.best_match(INTERFACE_LANGUAGES) or "en"
 
 
 def _select_timezone() -> str:
+    if not has_request_context():
+        return "UTC"
     if current_user and current_user.is_authenticated:
         return current_user.timezone
     return "UTC"

@@ -27,6 +27,7 @@ class Question(db.Model):
     text_html: Mapped[str] = mapped_column(Text)
     explanation_html: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # as the author wrote it (for export)
     source: Mapped[str] = mapped_column(String(10), default="folder")  # folder | gift
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

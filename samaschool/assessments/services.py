@@ -8,7 +8,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -122,7 +121,7 @@ def quiz_status(user, quiz: Quiz, now: datetime | None = None) -> QuizStatus:
             available_at = submitted[-1].submitted_at + timedelta(minutes=quiz.retry_delay_minutes)
             if available_at > now:
                 can_start = False
-                reason = _("You can try again at %(time)s.", time=format_datetime(available_at, "short"))
+                reason = _("Wait a little before your next attempt: use the time to review the lessons.")
     return QuizStatus(attempts, open_attempt, best, passed, can_start, reason, available_at)
 
 

@@ -147,6 +147,7 @@ def import_assessments(course: Course, spec: CourseSpec, modules: dict[str, Modu
             text_html=question_spec.text_html,
             explanation_html=question_spec.explanation_html,
             data=question_spec.data,
+            spec=question_spec.spec,
             source="folder",
             archived_at=None,
         )

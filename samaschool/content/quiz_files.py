@@ -32,6 +32,7 @@ class QuestionSpec:
     text_html: str
     explanation_html: str
     data: dict[str, Any]
+    spec: dict[str, Any] = field(default_factory=dict)
     file: str = ""
     line: int = 1
 
@@ -102,6 +103,7 @@ def check_question(raw: Any, doc, path: tuple, checker: Checker) -> QuestionSpec
         text_html=render_markdown(text),
         explanation_html=render_markdown(str(explanation)) if explanation else "",
         data=data,
+        spec=dict(raw),
         file=doc.file,
         line=doc.line(*path),
     )

@@ -1,8 +1,8 @@
 """question banks quizzes attempts
 
-Revision ID: a7cc15a27548
+Revision ID: bd7454cb0e1d
 Revises: ee6644f6b827
-Create Date: 2026-11-27 19:00:38.166897
+Create Date: 2026-11-27 19:03:49.185236
 
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "a7cc15a27548"
+revision = "bd7454cb0e1d"
 down_revision = "ee6644f6b827"
 branch_labels = None
 depends_on = None
@@ -30,6 +30,7 @@ def upgrade():
         sa.Column("text_html", sa.Text(), nullable=False),
         sa.Column("explanation_html", sa.Text(), nullable=False),
         sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("spec", sa.JSON(), nullable=False),
         sa.Column("source", sa.String(length=10), nullable=False),
         sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
