@@ -6,12 +6,14 @@ from flask_login import current_user, login_required
 
 from samaschool.assessments import services
 from samaschool.assessments.question_types import REGISTRY
+from samaschool.assessments.statistics import quiz_statistics
 from samaschool.catalog import services as catalog
 from samaschool.catalog.models import Course
 from samaschool.db_types import utcnow
 from samaschool.errors import DomainError
 from samaschool.extensions import db
 from samaschool.forms import ActionForm
+from samaschool.permissions import Role, role_required
 
 bp = Blueprint("assessments", __name__)
 
@@ -171,3 +173,10 @@ def review(attempt_id: int):
         registry=REGISTRY,
         form=ActionForm(),
     )
+
+
+@bp.get("/courses/<slug>/quizzes/<key>/statistics")
+@role_required(Role.TRAINER, Role.ADMIN)
+def statistics(slug: str, key: str):
+    course, quiz = _course_and_quiz(slug, key)
+    return render_template("assessments/statistics.html", course=course, quiz=quiz, stats=quiz_statistics(quiz))
