@@ -31,7 +31,9 @@ def validate_command(path: str | None) -> None:
         click.echo(f"{len(problems)} problem(s) found.", err=True)
         raise SystemExit(1)
     lessons = sum(len(spec.lessons) for spec in specs)
-    click.echo(f"OK: {len(specs)} course(s), {lessons} lesson(s).")
+    questions = sum(len(spec.questions) for spec in specs)
+    quizzes = sum(len(spec.quizzes) for spec in specs)
+    click.echo(f"OK: {len(specs)} course(s), {lessons} lesson(s), {questions} question(s), {quizzes} quiz(zes).")
 
 
 @courses_cli.command("import")

@@ -1,0 +1,57 @@
+"""A learner fails a quiz, waits out the retry delay, passes, and sees the module complete."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from samaschool.assessments.models import Attempt
+from samaschool.extensions import db
+from tests.browser.conftest import screenshot
+from tests.factories import PASSWORD
+
+
+def _answer(page, prefix: str):
+    for question in page.locator("section.question").all():
+        question.locator("label.choice", has_text=prefix).first.click()
+
+
+def test_fail_wait_pass_and_module_complete(app, live_server, page, make):
+    course = make.course(title="Data Annotation Essentials", modules=1, lessons_per_module=1)
+    make.quiz(course, title="Module 1 quiz", retry_delay_minutes=1, questions_per_page=2, pass_mark_percent=60)
+    learner = make.user()
+    page.goto(f"{live_server}/account/login")
+    page.get_by_label("Email").fill(learner.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"{live_server}/courses/{course.slug}")
+    page.get_by_role("button", name="Enrol in this course").click()
+    page.get_by_role("button", name="Mark complete").click()  # the last lesson leads to the quiz
+    assert page.get_by_role("heading", name="Module 1 quiz").is_visible()
+
+    page.get_by_role("button", name="Start attempt").click()
+    _answer(page, "Wrong")
+    page.get_by_role("button", name="Next page").click()
+    _answer(page, "Wrong")
+    page.get_by_role("button", name="Submit all answers").click()
+    assert "Not passed yet" in page.content()
+    page.get_by_role("link", name="Module 1 quiz").click()
+    assert "You can try again at" in page.content()
+
+    # The retry delay passes (moved back in time rather than sleeping a minute).
+    with app.app_context():
+        for attempt in db.session.scalars(select(Attempt)):
+            attempt.submitted_at -= timedelta(minutes=2)
+        db.session.commit()
+    page.reload()
+    page.get_by_role("button", name="Try again").click()
+    _answer(page, "Right")
+    page.get_by_role("button", name="Next page").click()
+    _answer(page, "Right")
+    page.get_by_role("button", name="Submit all answers").click()
+    assert "You passed" in page.content()
+    screenshot(page, "quiz-review")
+
+    page.get_by_role("link", name="My learning").click()
+    assert "100% complete (2 of 2 lessons and quizzes)" in page.content()
+    page.goto(f"{live_server}/courses/{course.slug}")
+    assert page.locator(".quiz-row .tick", has_text="passed").is_visible()
