@@ -124,6 +124,11 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (main_bp, auth_bp, catalog_bp, learning_bp, assessments_bp, admin_bp):
         app.register_blueprint(blueprint)
     app.after_request(set_security_headers)
+
+    from samaschool.certification.services import on_progress
+    from samaschool.signals import progress_made
+
+    progress_made.connect(on_progress)
     app.after_request(buffer_static_file)  # after_request hooks run last-registered first
 
 
@@ -175,10 +180,12 @@ def _register_errors(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from samaschool.admin.cli import users_cli
+    from samaschool.assessments.cli import questions_cli
     from samaschool.content.cli import courses_cli
 
     app.cli.add_command(courses_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(questions_cli)
 
 
 def _register_templates(app: Flask) -> None:

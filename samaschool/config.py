@@ -78,6 +78,11 @@ def from_env(instance_path: str) -> dict:
         "SAMASCHOOL_MAIL_FROM": os.environ.get("SAMASCHOOL_MAIL_FROM", "Samaschool <no-reply@samaschool.org>"),
         "SAMASCHOOL_OUTBOX": os.environ.get("SAMASCHOOL_OUTBOX", str(path / "outbox")),
         "SAMASCHOOL_PROXY_COUNT": int(os.environ.get("SAMASCHOOL_PROXY_COUNT", "0")),
+        # The public address credentials name as their issuer: keep it stable once issuing.
+        "SAMASCHOOL_BASE_URL": os.environ.get("SAMASCHOOL_BASE_URL", "http://127.0.0.1:5000"),
+        "SAMASCHOOL_ISSUER_NAME": os.environ.get("SAMASCHOOL_ISSUER_NAME", "Samaschool"),
+        "SAMASCHOOL_KEYS_PATH": os.environ.get("SAMASCHOOL_KEYS_PATH", str(path / "keys")),
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # uploads (baked badges) stay small
     }
 
 
@@ -90,6 +95,8 @@ def for_tests(instance_path: str, database_uri: str) -> dict:
         SQLALCHEMY_DATABASE_URI=database_uri,
         SAMASCHOOL_SMTP_HOST="",
         SAMASCHOOL_OUTBOX=str(Path(instance_path) / "outbox"),
+        SAMASCHOOL_KEYS_PATH=str(Path(instance_path) / "keys"),
+        SAMASCHOOL_BASE_URL="http://localhost",
         RATELIMIT_STORAGE_URI="memory://",
         SAMASCHOOL_PASSWORD_HASH_METHOD="scrypt:1024:8:1",  # noqa: S106 (cheap hashing for tests)
     )

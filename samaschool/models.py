@@ -4,4 +4,5 @@ from samaschool.assessments.models import Attempt, AttemptQuestion, Question, Qu
 from samaschool.audit import AuditEntry  # noqa: F401
 from samaschool.auth.models import PasswordResetToken, User, UserSession  # noqa: F401
 from samaschool.catalog.models import Course, Enrolment, Lesson, Module  # noqa: F401
+from samaschool.certification.models import Certificate, Certification  # noqa: F401
 from samaschool.learning.models import LessonProgress  # noqa: F401

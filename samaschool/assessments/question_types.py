@@ -402,6 +402,10 @@ class Matching(QuestionType):
         for n, pair in enumerate(pairs):
             if not isinstance(pair, dict) or "left" not in pair or "right" not in pair:
                 raise SpecError("each pair needs 'left' and 'right'", ("pairs", n))
+            if unknown := set(pair) - {"left", "right", "feedback"}:
+                raise SpecError(
+                    f"unknown key '{sorted(unknown)[0]}' in a pair (quote text that has a comma)", ("pairs", n)
+                )
             right_id = content_id(qid, "right", str(pair["right"]))
             rights.add(right_id)
             result.append(

@@ -19,6 +19,7 @@ from samaschool.catalog.models import Course
 from samaschool.db_types import utcnow
 from samaschool.errors import DomainError
 from samaschool.extensions import db
+from samaschool.signals import progress_made
 
 # Answers arriving this long after the deadline still count (a slow 2G upload).
 DEADLINE_GRACE = timedelta(seconds=60)
@@ -256,6 +257,8 @@ def submit_attempt(attempt: Attempt, now: datetime | None = None) -> bool:
     attempt.state, attempt.submitted_at = "submitted", now
     attempt.score_points, attempt.max_points, attempt.score_percent = earned, total, percent
     attempt.passed = percent >= attempt.quiz.pass_mark_percent
+    db.session.flush()
+    progress_made.send(None, user_id=attempt.user_id, course_id=attempt.quiz.course_id)
     return True
 
 

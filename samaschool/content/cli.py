@@ -9,8 +9,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from samaschool.content.course_folder import read_courses
-from samaschool.content.importer import import_courses
+from samaschool.content.course_folder import read_content
+from samaschool.content.importer import import_certifications, import_courses
 from samaschool.extensions import db
 
 courses_cli = AppGroup("courses", help="Check and import course content from the courses/ folder.")
@@ -24,7 +24,8 @@ def _root(path: str | None) -> Path:
 @click.argument("path", required=False)
 def validate_command(path: str | None) -> None:
     """Check every course under PATH (default: courses/); print file:line: message per problem."""
-    specs, problems = read_courses(_root(path))
+    content = read_content(_root(path))
+    specs, problems = content.courses, content.problems
     if problems:
         for problem in problems:
             click.echo(str(problem))
@@ -33,14 +34,18 @@ def validate_command(path: str | None) -> None:
     lessons = sum(len(spec.lessons) for spec in specs)
     questions = sum(len(spec.questions) for spec in specs)
     quizzes = sum(len(spec.quizzes) for spec in specs)
-    click.echo(f"OK: {len(specs)} course(s), {lessons} lesson(s), {questions} question(s), {quizzes} quiz(zes).")
+    click.echo(
+        f"OK: {len(specs)} course(s), {lessons} lesson(s), {questions} question(s), {quizzes} quiz(zes), "
+        f"{len(content.certifications)} certification(s)."
+    )
 
 
 @courses_cli.command("import")
 @click.argument("path", required=False)
 def import_command(path: str | None) -> None:
     """Validate, then import every course under PATH. Writes nothing if anything is wrong."""
-    specs, problems = read_courses(_root(path))
+    content = read_content(_root(path))
+    specs, problems = content.courses, content.problems
     if problems:
         for problem in problems:
             click.echo(str(problem))
@@ -50,8 +55,9 @@ def import_command(path: str | None) -> None:
     try:
         with click.progressbar(length=total, label="Importing lessons", file=sys.stderr) as bar:
             stats = import_courses(specs, on_lesson=lambda: bar.update(1))
+        certifications = import_certifications(content.certifications)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    click.echo(f"Imported {len(specs)} course(s): {stats.summary()}")
+    click.echo(f"Imported {len(specs)} course(s): {stats.summary()}; {certifications} certification(s)")

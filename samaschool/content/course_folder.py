@@ -64,10 +64,28 @@ def shown(path: Path) -> str:
 
 
 def course_folders(root: Path) -> list[Path]:
-    """A course folder itself, or every course folder directly under a folder of courses."""
+    """A course folder itself, or every course folder directly under a folder of courses
+    (folders starting with '_' hold other content, such as _certifications)."""
     if (root / COURSE_FILE).is_file():
         return [root]
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+
+
+@dataclass
+class Content:
+    courses: list[CourseSpec]
+    certifications: list
+    problems: list[Problem]
+
+
+def read_content(root: Path) -> Content:
+    """Every course and certification under `root`, checked together."""
+    from samaschool.content.certification_files import read_certifications
+
+    courses, problems = read_courses(root)
+    checker = Checker()
+    certifications = read_certifications(root, courses, shown, checker) if root.is_dir() else []
+    return Content(courses, certifications, problems + checker.problems)
 
 
 def read_courses(root: Path) -> tuple[list[CourseSpec], list[Problem]]:

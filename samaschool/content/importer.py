@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from samaschool.assessments.models import Question, Quiz
 from samaschool.catalog.models import Course, Lesson, Module
+from samaschool.certification.models import Certification
 from samaschool.content.course_folder import CourseSpec
 from samaschool.content.markdown import render_markdown
 from samaschool.db_types import utcnow
@@ -183,3 +184,30 @@ def import_assessments(course: Course, spec: CourseSpec, modules: dict[str, Modu
     for key, quiz in quizzes.items():
         if key not in live and quiz.archived_at is None:
             quiz.archived_at = now
+
+
+def import_certifications(specs: list) -> int:
+    """Upsert certifications from the folder by slug; archive folder ones that disappeared."""
+    existing = {c.slug: c for c in db.session.scalars(select(Certification))}
+    live = set()
+    for spec in specs:
+        certification = existing.get(spec.slug)
+        if certification is None:
+            certification = Certification(slug=spec.slug)
+            db.session.add(certification)
+        _assign(
+            certification,
+            name=spec.name,
+            description=spec.description,
+            validity_months=spec.validity_months,
+            badge_svg=spec.badge_svg,
+            criteria=spec.criteria,
+            source="folder",
+            archived_at=None,
+        )
+        live.add(spec.slug)
+    for slug, certification in existing.items():
+        if slug not in live and certification.source == "folder" and certification.archived_at is None:
+            certification.archived_at = utcnow()
+    db.session.flush()
+    return len(specs)

@@ -14,6 +14,7 @@ from samaschool.catalog.models import Course, Enrolment, Lesson, Module
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
 from samaschool.learning.models import LessonProgress
+from samaschool.signals import progress_made
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ def mark_complete(user, lesson: Lesson) -> bool:
             db.session.add(LessonProgress(user_id=user.id, lesson_id=lesson.id, completed_at=utcnow()))
     except IntegrityError:
         return False
+    progress_made.send(None, user_id=user.id, course_id=lesson.course_id)
     return True
 
 
@@ -198,3 +200,26 @@ def module_quiz(course: Course, module_id: int) -> Quiz | None:
     return db.session.scalar(
         select(Quiz).where(Quiz.course_id == course.id, Quiz.module_id == module_id, Quiz.archived_at.is_(None))
     )
+
+
+def course_progress_for(user_id: int, course_id: int) -> Progress:
+    """Lessons done and quizzes passed in one course, from aggregate queries."""
+    lesson_ids = list(
+        db.session.scalars(
+            select(Lesson.id)
+            .join(Module, Module.id == Lesson.module_id)
+            .where(Lesson.course_id == course_id, Lesson.archived_at.is_(None), Module.archived_at.is_(None))
+        )
+    )
+    done = set()
+    if lesson_ids:
+        done = set(
+            db.session.scalars(
+                select(LessonProgress.lesson_id).where(
+                    LessonProgress.user_id == user_id, LessonProgress.lesson_id.in_(lesson_ids)
+                )
+            )
+        )
+    quiz_ids = quiz_ids_by_course([course_id])[course_id]
+    passed = passed_quiz_ids(user_id, quiz_ids)
+    return Progress(done=len(done) + len(passed), total=len(lesson_ids) + len(quiz_ids))

@@ -1,0 +1,231 @@
+"""Certifications: earned automatically the moment their criteria become true, exactly once
+per learner and validity cycle; expiring, renewable and revocable."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from samaschool import audit
+from samaschool.assessments.models import Attempt, Quiz
+from samaschool.auth.models import User
+from samaschool.catalog.models import Course
+from samaschool.certification.credentials import issue_credential
+from samaschool.certification.models import Certificate, Certification
+from samaschool.db_types import utcnow
+from samaschool.errors import DomainError
+from samaschool.extensions import db
+from samaschool.learning.services import course_progress_for
+
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+CODE_LENGTH = 13  # 65 random bits
+RENEWAL_WINDOW = timedelta(days=60)  # learners are told, and may re-certify, this long before expiry
+
+
+class AlreadyRevoked(DomainError):
+    pass
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def format_code(code: str) -> str:
+    return f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def normalise_code(text: str) -> str:
+    """What a person typed or read aloud, as stored: case, dashes, spaces and look-alikes forgiven."""
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    return cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    for day in (moment.day, 30, 29, 28):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    raise ValueError("unreachable")
+
+
+def live_certifications():
+    return select(Certification).where(Certification.archived_at.is_(None))
+
+
+def get_by_code(code: str) -> Certificate | None:
+    return db.session.scalar(select(Certificate).where(Certificate.code == normalise_code(code)))
+
+
+def certificates_for(user_id: int) -> list[Certificate]:
+    return list(
+        db.session.scalars(
+            select(Certificate).where(Certificate.user_id == user_id).order_by(Certificate.issued_at.desc())
+        )
+    )
+
+
+def latest_certificate(user_id: int, certification_id: int) -> Certificate | None:
+    return db.session.scalar(
+        select(Certificate)
+        .where(Certificate.user_id == user_id, Certificate.certification_id == certification_id)
+        .order_by(Certificate.cycle.desc())
+        .limit(1)
+    )
+
+
+@dataclass
+class CriterionStatus:
+    label: str
+    met: bool
+    detail: str
+    course_slug: str
+
+
+def criteria_status(user_id: int, certification: Certification, *, since: datetime | None = None):
+    """Each criterion with whether it is met. Quiz passes count only after `since` (re-certification)."""
+    statuses = []
+    slugs = set(certification.criteria.get("courses", [])) | {
+        rule["course"] for rule in certification.criteria.get("quizzes", [])
+    }
+    courses = {c.slug: c for c in db.session.scalars(select(Course).where(Course.slug.in_(slugs)))}
+    for slug in certification.criteria.get("courses", []):
+        course = courses.get(slug)
+        progress = course_progress_for(user_id, course.id) if course else None
+        statuses.append(
+            CriterionStatus(
+                label=_("Complete the course %(title)s", title=course.title if course else slug),
+                met=bool(progress and progress.complete),
+                detail=_("%(done)d of %(total)d done", done=progress.done, total=progress.total) if progress else "",
+                course_slug=slug,
+            )
+        )
+    for rule in certification.criteria.get("quizzes", []):
+        course = courses.get(rule["course"])
+        quiz = (
+            db.session.scalar(select(Quiz).where(Quiz.course_id == course.id, Quiz.key == rule["quiz"]))
+            if course
+            else None
+        )
+        best = None
+        if quiz is not None:
+            query = select(func.max(Attempt.score_percent)).where(
+                Attempt.user_id == user_id, Attempt.quiz_id == quiz.id, Attempt.state == "submitted"
+            )
+            if since is not None:
+                query = query.where(Attempt.submitted_at > since)
+            best = db.session.scalar(query)
+        statuses.append(
+            CriterionStatus(
+                label=_(
+                    "Score at least %(percent)d%% in %(quiz)s",
+                    percent=rule["min_percent"],
+                    quiz=quiz.title if quiz else rule["quiz"],
+                ),
+                met=best is not None and best >= rule["min_percent"],
+                detail=_("best so far: %(score)s%%", score=round(best, 1)) if best is not None else "",
+                course_slug=rule["course"],
+            )
+        )
+    return statuses
+
+
+def _renewal_open(previous: Certificate | None, now: datetime) -> bool:
+    if previous is None:
+        return True
+    if previous.revoked_at is not None:
+        return False  # a revoked certification is not re-earned automatically
+    return previous.expires_at is not None and previous.expires_at - RENEWAL_WINDOW <= now
+
+
+def try_award(user: User, certification: Certification, now: datetime | None = None) -> Certificate | None:
+    """Issue the certificate if its criteria are true now and none is held for this cycle.
+
+    Exactly once: the unique (user, certification, cycle) decides between simultaneous calls.
+    For a new cycle, quiz passes must be newer than the previous certificate.
+    """
+    now = now or utcnow()
+    previous = latest_certificate(user.id, certification.id)
+    if not _renewal_open(previous, now):
+        return None
+    since = previous.issued_at if previous else None
+    if not all(status.met for status in criteria_status(user.id, certification, since=since)):
+        return None
+    start = now
+    if previous is not None and previous.expires_at is not None and previous.expires_at > now:
+        start = previous.expires_at  # renewing early extends from the old expiry, not from today
+    certificate = Certificate(
+        user_id=user.id,
+        certification_id=certification.id,
+        cycle=(previous.cycle + 1) if previous else 1,
+        code=new_code(),
+        holder_name=user.certificate_name or user.name,
+        issued_at=now,
+        expires_at=add_months(start, certification.validity_months) if certification.validity_months else None,
+    )
+    certificate.certification, certificate.user = certification, user
+    try:
+        with db.session.begin_nested():
+            db.session.add(certificate)
+            db.session.flush()
+    except IntegrityError:
+        return None  # another request issued this cycle's certificate a moment ago
+    issue_credential(certificate)
+    audit.record(None, "certificate.issued", certificate, after={"code": certificate.code, "cycle": certificate.cycle})
+    return certificate
+
+
+def award_earned(user_id: int, course_id: int) -> list[Certificate]:
+    """Called on every bit of progress in a course: issue whatever just became earned."""
+    course = db.session.get(Course, course_id)
+    user = db.session.get(User, user_id)
+    if course is None or user is None:
+        return []
+    issued = []
+    for certification in db.session.scalars(live_certifications().order_by(Certification.id)):
+        criteria = certification.criteria
+        involved = set(criteria.get("courses", [])) | {r["course"] for r in criteria.get("quizzes", [])}
+        if course.slug in involved and (certificate := try_award(user, certification)) is not None:
+            issued.append(certificate)
+    return issued
+
+
+def revoke(actor: User, certificate: Certificate, reason: str, now: datetime | None = None) -> None:
+    if certificate.revoked_at is not None:
+        raise AlreadyRevoked(_("This certificate was already revoked."))
+    certificate.revoked_at = now or utcnow()
+    certificate.revocation_reason = reason
+    certificate.revoked_by_id = actor.id
+    audit.record(actor, "certificate.revoked", certificate, before={"status": "valid"}, after={"status": "revoked"},
+                 reason=reason)  # fmt: skip
+
+
+def reissue_credential(actor: User | None, certificate: Certificate) -> None:
+    """Sign the credential again with the current key (after a key rotation)."""
+    before = {"key_id": certificate.key_id}
+    issue_credential(certificate)
+    audit.record(actor, "certificate.reissued", certificate, before=before, after={"key_id": certificate.key_id})
+
+
+def expiry_notices(user_id: int, now: datetime | None = None) -> list[Certificate]:
+    """The learner's latest certificates that expired or expire within the renewal window."""
+    now = now or utcnow()
+    latest: dict[int, Certificate] = {}
+    for certificate in certificates_for(user_id):
+        latest.setdefault(certificate.certification_id, certificate)
+    return [
+        c
+        for c in latest.values()
+        if c.revoked_at is None and c.expires_at is not None and c.expires_at - RENEWAL_WINDOW <= now
+    ]
+
+
+def on_progress(_sender, *, user_id: int, course_id: int) -> None:
+    award_earned(user_id, course_id)

@@ -1,0 +1,117 @@
+"""Reading certifications from `courses/_certifications/<slug>.yml` (with `<slug>.svg` badges)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from samaschool.content import yamlfile
+from samaschool.content.checks import SLUG_RE, Checker
+from samaschool.content.yamlfile import Problem
+
+FOLDER = "_certifications"
+MAX_BADGE_BYTES = 100_000
+UNSAFE_SVG = re.compile(r"<script|<foreignObject|\son\w+\s*=|javascript:|(?:xlink:)?href\s*=\s*[\"'](?!#)", re.I)
+
+
+@dataclass
+class CertificationSpec:
+    slug: str
+    name: str
+    description: str
+    validity_months: int | None
+    badge_svg: str
+    criteria: dict[str, Any] = field(default_factory=dict)
+    file: str = ""
+
+
+def check_badge_svg(svg: str) -> str | None:
+    """Why a badge SVG is refused, or None. Badges are shown to anyone, so nothing active."""
+    if len(svg.encode()) > MAX_BADGE_BYTES:
+        return f"the badge is larger than {MAX_BADGE_BYTES // 1000} KB"
+    if not re.search(r"<svg[\s>]", svg):
+        return "the badge is not an SVG image"
+    if UNSAFE_SVG.search(svg):
+        return "the badge contains scripts, event handlers or links; use plain shapes and text"
+    return None
+
+
+def read_certifications(root: Path, course_specs: list, shown, checker: Checker) -> list[CertificationSpec]:
+    folder = root / FOLDER
+    if not folder.is_dir():
+        return []
+    quizzes = {(c.slug, q.key) for c in course_specs for q in c.quizzes}
+    courses = {c.slug for c in course_specs}
+    specs = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.suffix == ".svg":
+            continue
+        if path.suffix != ".yml":
+            checker.add(shown(path), 1, "only <slug>.yml certification files and .svg badges belong here")
+            continue
+        spec = _read_one(path, shown(path), courses, quizzes, checker)
+        if spec is not None:
+            specs.append(spec)
+    return specs
+
+
+def _read_one(path: Path, file: str, courses: set, quizzes: set, checker: Checker) -> CertificationSpec | None:
+    text = yamlfile.read_text(path, file)
+    doc = text if isinstance(text, Problem) else yamlfile.parse(text, file)
+    if isinstance(doc, Problem):
+        checker.problems.append(doc)
+        return None
+    data = doc.data
+    if not checker.mapping(doc, (), data, "a certification file"):
+        return None
+    before = len(checker.problems)
+    if not SLUG_RE.match(path.stem):
+        checker.add(file, 1, f"file name '{path.stem}' is not a valid certification slug")
+    checker.known_keys(doc, (), data, {"name", "description", "validity_months", "badge", "criteria"})
+    spec = CertificationSpec(
+        slug=path.stem,
+        name=checker.text(doc, (), data, "name", max_length=200) or "",
+        description=checker.text(doc, (), data, "description", max_length=2000) or "",
+        validity_months=None,
+        badge_svg="",
+        file=file,
+    )
+    if data.get("validity_months") is not None:
+        spec.validity_months = checker.integer(doc, (), data, "validity_months", 1, 120)
+    badge = checker.text(doc, (), data, "badge")
+    if badge:
+        badge_path = path.parent / badge
+        if badge_path.suffix != ".svg" or not badge_path.is_file():
+            checker.at(doc, ("badge",), f"badge '{badge}' must be an .svg file beside this one")
+        else:
+            svg = badge_path.read_text(encoding="utf-8", errors="replace")
+            if problem := check_badge_svg(svg):
+                checker.at(doc, ("badge",), problem)
+            spec.badge_svg = svg
+    spec.criteria = _criteria(doc, data.get("criteria"), courses, quizzes, checker)
+    return spec if len(checker.problems) == before else None
+
+
+def _criteria(doc, raw, courses: set, quizzes: set, checker: Checker) -> dict:
+    if not isinstance(raw, dict) or not (raw.get("courses") or raw.get("quizzes")):
+        checker.at(doc, ("criteria",), "'criteria' needs 'courses' and/or 'quizzes'")
+        return {}
+    checker.known_keys(doc, ("criteria",), raw, {"courses", "quizzes"})
+    result: dict[str, list] = {"courses": [], "quizzes": []}
+    for index, slug in enumerate(raw.get("courses") or []):
+        if slug not in courses:
+            checker.at(doc, ("criteria", "courses", index), f"no course '{slug}' in the courses folder")
+        result["courses"].append(slug)
+    for index, rule in enumerate(raw.get("quizzes") or []):
+        path = ("criteria", "quizzes", index)
+        if not checker.mapping(doc, path, rule, "a quiz criterion"):
+            continue
+        checker.known_keys(doc, path, rule, {"course", "quiz", "min_percent"})
+        if (rule.get("course"), rule.get("quiz")) not in quizzes:
+            checker.at(doc, path, f"no quiz '{rule.get('quiz')}' in course '{rule.get('course')}'")
+            continue
+        percent = checker.integer(doc, path, rule, "min_percent", 0, 100)
+        result["quizzes"].append({"course": rule["course"], "quiz": rule["quiz"], "min_percent": percent})
+    return result
