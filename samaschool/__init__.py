@@ -117,11 +117,22 @@ def _register_blueprints(app: Flask) -> None:
     from samaschool.assessments.views import bp as assessments_bp
     from samaschool.auth.views import bp as auth_bp
     from samaschool.catalog.views import bp as catalog_bp
+    from samaschool.certification.admin_views import bp as certification_admin_bp
+    from samaschool.certification.views import bp as certification_bp
     from samaschool.learning.views import bp as learning_bp
     from samaschool.main import bp as main_bp
     from samaschool.web import buffer_static_file, set_security_headers
 
-    for blueprint in (main_bp, auth_bp, catalog_bp, learning_bp, assessments_bp, admin_bp):
+    for blueprint in (
+        main_bp,
+        auth_bp,
+        catalog_bp,
+        learning_bp,
+        assessments_bp,
+        certification_bp,
+        admin_bp,
+        certification_admin_bp,
+    ):
         app.register_blueprint(blueprint)
     app.after_request(set_security_headers)
 
@@ -181,11 +192,13 @@ def _register_errors(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from samaschool.admin.cli import users_cli
     from samaschool.assessments.cli import questions_cli
+    from samaschool.certification.cli import certs_cli
     from samaschool.content.cli import courses_cli
 
     app.cli.add_command(courses_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(questions_cli)
+    app.cli.add_command(certs_cli)
 
 
 def _register_templates(app: Flask) -> None:

@@ -145,3 +145,23 @@ class Factories:
             db.session.add(quiz)
             db.session.commit()
             return _detach(quiz)
+
+    def certification(self, course, *, quiz=None, min_percent: int = 80, validity_months: int | None = 12, **fields):
+        from samaschool.certification.models import Certification
+
+        criteria = {"courses": [course.slug], "quizzes": []}
+        if quiz is not None:
+            criteria["quizzes"].append({"course": course.slug, "quiz": quiz.key, "min_percent": min_percent})
+        with self.app.app_context():
+            certification = Certification(
+                slug=fields.pop("slug", f"cert-{next(_sequence)}"),
+                name=fields.pop("name", "Data Annotation Certificate"),
+                description="Can annotate data to paid-work standards.",
+                criteria=criteria,
+                validity_months=validity_months,
+                badge_svg='<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><circle r="5"/></svg>',
+                **fields,
+            )
+            db.session.add(certification)
+            db.session.commit()
+            return _detach(certification)

@@ -214,11 +214,11 @@ def reissue_credential(actor: User | None, certificate: Certificate) -> None:
     audit.record(actor, "certificate.reissued", certificate, before=before, after={"key_id": certificate.key_id})
 
 
-def expiry_notices(user_id: int, now: datetime | None = None) -> list[Certificate]:
+def expiry_notices(user_id: int, now: datetime | None = None, *, certificates: list[Certificate] | None = None):
     """The learner's latest certificates that expired or expire within the renewal window."""
     now = now or utcnow()
     latest: dict[int, Certificate] = {}
-    for certificate in certificates_for(user_id):
+    for certificate in certificates if certificates is not None else certificates_for(user_id):
         latest.setdefault(certificate.certification_id, certificate)
     return [
         c

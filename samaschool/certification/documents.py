@@ -1,0 +1,449 @@
+"""Printable and portable documents for a credential: QR codes, the certificate PDF, and baked badge images.
+
+Baking follows Open Badges 3.0: in SVG the compact JWS sits in the CDATA content of an
+``<openbadges:credential>`` element (namespace ``https://purl.imsglobal.org/ob/v3p0``), first child of the
+root ``<svg>``; in PNG it sits in an uncompressed ``iTXt`` chunk with keyword ``openbadgecredential``.
+
+Extraction works on untrusted uploads: SVG is parsed with defusedxml only, PNG chunks are walked by hand
+with every length checked, and any malformed input yields ``None`` rather than an exception.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import unicodedata
+import zlib
+from dataclasses import dataclass
+from urllib.parse import quote
+from xml.etree.ElementTree import ParseError
+from xml.sax.saxutils import quoteattr
+
+import segno
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as safe_fromstring
+from fpdf import FPDF
+from fpdf.enums import Align, MethodReturnValue, XPos, YPos
+
+OB_NAMESPACE = "https://purl.imsglobal.org/ob/v3p0"
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_KEYWORD = b"openbadgecredential"
+
+# A compact JWS: three base64url segments (the payload may be empty for detached payloads).
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+")
+# Limits for untrusted PNG input: the PNG spec caps a chunk length at 2**31 - 1; a credential is a few KB.
+_PNG_MAX_CHUNK = 2**31 - 1
+_MAX_CREDENTIAL_BYTES = 1024 * 1024
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+# --------------------------------------------------------------------------------------------------- QR codes
+
+
+def _qr(url: str) -> segno.QRCode:
+    # boost_error=False: exactly level M, as printed material is sized for it.
+    return segno.make(url, error="m", boost_error=False, micro=False)
+
+
+def qr_svg(url: str) -> str:
+    """An inline ``<svg>`` (no XML declaration, no physical size, a viewBox) encoding ``url``."""
+    return _qr(url).svg_inline(border=2, dark="#000", light="#fff", omitsize=True, svgclass="qr-code", lineclass=None)
+
+
+def qr_png(url: str, scale: int = 4) -> bytes:
+    """The same QR code as PNG bytes."""
+    buffer = io.BytesIO()
+    _qr(url).save(buffer, kind="png", scale=scale, border=2, dark="#000", light="#fff")
+    return buffer.getvalue()
+
+
+# -------------------------------------------------------------------------------------------- Certificate PDF
+
+
+@dataclass
+class CertificateFacts:
+    holder_name: str
+    certification_name: str
+    description: str
+    issued_on: str
+    expires_on: str | None
+    verification_code: str
+    verify_url: str
+    issuer_name: str
+
+
+def to_latin1(text: str) -> str:
+    """``text`` reduced to what the PDF core fonts can draw: Latin-1 characters are kept, others are
+    NFKD-decomposed without their combining marks (``ũ`` -> ``u``), and whatever is left outside Latin-1
+    becomes ``?``. Control characters become spaces and invisible format characters are dropped."""
+    out: list[str] = []
+    for char in text:
+        category = unicodedata.category(char)
+        if category == "Cc":
+            out.append("\n" if char == "\n" else " ")
+            continue
+        if category == "Cf":
+            continue
+        if ord(char) < 256:
+            out.append(char)
+            continue
+        for part in unicodedata.normalize("NFKD", char):
+            if unicodedata.category(part).startswith("M"):
+                continue
+            out.append(part if ord(part) < 256 and unicodedata.category(part) != "Cc" else "?")
+    return "".join(out)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(to_latin1(text).split())
+
+
+def _fit_line(pdf: FPDF, text: str, width: float, style: str, size: float, min_size: float) -> float:
+    """Shrink the font from ``size`` down to ``min_size`` until ``text`` fits ``width``; returns the size
+    chosen (the font is left set to it)."""
+    while True:
+        pdf.set_font("helvetica", style, size)
+        if pdf.get_string_width(text) <= width or size <= min_size:
+            return size
+        size = max(min_size, size - 1)
+
+
+def _truncate(pdf: FPDF, text: str, width: float) -> str:
+    """``text`` cut with an ellipsis so it fits ``width`` in the current font."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "...") > width:
+        text = text[:-1]
+    return text.rstrip() + "..."
+
+
+def _centered_line(pdf: FPDF, text: str, y: float, width: float, style: str, size: float, min_size: float) -> None:
+    _fit_line(pdf, text, width, style, size, min_size)
+    pdf.set_xy((pdf.w - width) / 2, y)
+    pdf.cell(width, pdf.font_size * 1.3, _truncate(pdf, text, width), align=Align.C)
+
+
+def _paragraph(pdf: FPDF, text: str, x: float, y: float, width: float, max_lines: int, align: Align) -> None:
+    """``text`` wrapped to ``width``, at most ``max_lines`` lines (the last one ellipsised if cut)."""
+    lines = pdf.multi_cell(width, text=text, dry_run=True, output=MethodReturnValue.LINES)
+    if len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = _truncate(pdf, lines[-1] + " ...", width)
+    line_height = pdf.font_size * 1.45
+    for index, line in enumerate(lines):
+        pdf.set_xy(x, y + index * line_height)
+        pdf.cell(width, line_height, line, align=align)
+
+
+def _pdf_link(url: str) -> str:
+    """The URL as pure ASCII for the PDF link annotation (non-ASCII and spaces percent-encoded)."""
+    return quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~")
+
+
+def build_certificate(facts: CertificateFacts) -> FPDF:
+    """The laid-out certificate document, before output (tests use this to render it uncompressed)."""
+    pdf = FPDF(orientation="landscape", unit="mm", format="A4")
+    pdf.set_auto_page_break(False)
+    pdf.set_margins(0, 0, 0)
+    pdf.set_title(f"{facts.certification_name}: {facts.holder_name}")
+    pdf.set_author(facts.issuer_name)
+    pdf.set_subject(f"Certificate of achievement {facts.verification_code}")
+    pdf.set_creator(facts.issuer_name)
+    pdf.add_page()
+    page_w, page_h = pdf.w, pdf.h  # 297 x 210
+
+    # Border: a thick outer frame and a thin inner one.
+    pdf.set_draw_color(40, 60, 90)
+    pdf.set_line_width(1.2)
+    pdf.rect(10, 10, page_w - 20, page_h - 20)
+    pdf.set_line_width(0.3)
+    pdf.rect(14, 14, page_w - 28, page_h - 28)
+
+    content_w = page_w - 60
+    pdf.set_text_color(90, 90, 90)
+    _centered_line(pdf, _one_line(facts.issuer_name).upper(), 24, content_w, "B", 14, 9)
+
+    pdf.set_text_color(40, 60, 90)
+    _centered_line(pdf, "Certificate of achievement", 36, content_w, "", 30, 30)
+
+    pdf.set_text_color(70, 70, 70)
+    _centered_line(pdf, "This certifies that", 56, content_w, "I", 12, 12)
+
+    pdf.set_text_color(0, 0, 0)
+    _centered_line(pdf, _one_line(facts.holder_name) or "?", 66, content_w, "B", 36, 16)
+    pdf.set_draw_color(150, 150, 150)
+    pdf.set_line_width(0.3)
+    pdf.line(page_w / 2 - 80, 84, page_w / 2 + 80, 84)
+
+    pdf.set_text_color(70, 70, 70)
+    _centered_line(pdf, "has earned", 88, content_w, "I", 12, 12)
+    pdf.set_text_color(40, 60, 90)
+    _centered_line(pdf, _one_line(facts.certification_name), 97, content_w, "B", 22, 12)
+
+    pdf.set_text_color(40, 40, 40)
+    pdf.set_font("helvetica", "", 12)
+    description = " ".join(to_latin1(facts.description).split())
+    _paragraph(pdf, description, (page_w - 200) / 2, 111, 200, 3, Align.C)
+
+    # Bottom block: dates and verification on the left, QR code on the right.
+    qr_size = 38
+    qr_x, qr_y = page_w - 28 - qr_size, page_h - 28 - qr_size - 6
+    left_x, left_w = 28, qr_x - 28 - 10
+    rows = [
+        ("Issued", _one_line(facts.issued_on)),
+        ("Expires", _one_line(facts.expires_on) if facts.expires_on else "Does not expire"),
+        ("Verification code", _one_line(facts.verification_code)),
+    ]
+    y = 146
+    label_w = 42
+    for label, value in rows:
+        pdf.set_xy(left_x, y)
+        pdf.set_text_color(90, 90, 90)
+        pdf.set_font("helvetica", "", 10)
+        pdf.cell(label_w, 6, label)
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_font("helvetica", "B", 11)
+        pdf.cell(left_w - label_w, 6, _truncate(pdf, value, left_w - label_w))
+        y += 7
+
+    link = _pdf_link(facts.verify_url)
+    pdf.set_xy(left_x, y)
+    pdf.set_text_color(90, 90, 90)
+    pdf.set_font("helvetica", "", 10)
+    pdf.cell(label_w, 6, "Verify at")
+    pdf.set_text_color(20, 60, 160)
+    url_text = _one_line(facts.verify_url)
+    _fit_line(pdf, url_text, left_w - label_w, "", 10, 7)
+    pdf.cell(left_w - label_w, 6, _truncate(pdf, url_text, left_w - label_w), link=link)
+
+    pdf.image(io.BytesIO(qr_png(facts.verify_url, scale=8)), x=qr_x, y=qr_y, w=qr_size, h=qr_size, link=link)
+    pdf.set_text_color(90, 90, 90)
+    pdf.set_font("helvetica", "", 8)
+    pdf.set_xy(qr_x - 6, qr_y + qr_size + 1)
+    pdf.cell(qr_size + 12, 4, "Scan to verify", align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return pdf
+
+
+def certificate_pdf(facts: CertificateFacts) -> bytes:
+    """A one-page, A4 landscape, printable certificate PDF (compressed, core fonts only)."""
+    return bytes(build_certificate(facts).output())
+
+
+# ----------------------------------------------------------------------------------------------- SVG baking
+
+
+def _is_compact_jws(value: str) -> bool:
+    return _COMPACT_JWS.fullmatch(value) is not None
+
+
+def _require_jws(jwt_compact: str) -> None:
+    if not isinstance(jwt_compact, str) or not _is_compact_jws(jwt_compact):
+        raise ValueError("not a compact JWS")
+
+
+_ROOT_START = re.compile(r"<((?:[A-Za-z_][\w.-]*:)?svg)(?=[\s/>])")
+
+
+def _root_start_tag(svg: str) -> re.Match[str]:
+    """The root element's start-tag name match, skipping the prolog (declaration, comments, PIs, doctype)."""
+    pos = 0
+    length = len(svg)
+    while True:
+        while pos < length and (svg[pos].isspace() or svg[pos] == "\ufeff"):
+            pos += 1
+        if svg.startswith("<?", pos):
+            end = svg.find("?>", pos)
+            pos = end + 2
+        elif svg.startswith("<!--", pos):
+            end = svg.find("-->", pos)
+            pos = end + 3
+        elif svg.startswith("<!DOCTYPE", pos):
+            bracket, close = svg.find("[", pos), svg.find(">", pos)
+            if 0 <= bracket < close:
+                close = svg.find(">", svg.find("]", bracket))
+            end = close
+            pos = end + 1
+        else:
+            match = _ROOT_START.match(svg, pos)
+            if match is None:
+                raise ValueError("not an <svg> document")
+            return match
+        if end < 0:
+            raise ValueError("not an <svg> document")
+
+
+def _start_tag_end(svg: str, pos: int) -> int:
+    """Index of the ``>`` closing the start tag that begins before ``pos`` (quotes respected)."""
+    quote_char = ""
+    for index in range(pos, len(svg)):
+        char = svg[index]
+        if quote_char:
+            if char == quote_char:
+                quote_char = ""
+        elif char in "\"'":
+            quote_char = char
+        elif char == ">":
+            return index
+    raise ValueError("not an <svg> document")
+
+
+def bake_svg(svg: str, jwt_compact: str, verify_url: str) -> str:
+    """``svg`` with the Open Badges 3.0 credential baked in; the rest of the document is left as it was."""
+    _require_jws(jwt_compact)
+    try:
+        root = safe_fromstring(svg)
+    except (ParseError, DefusedXmlException, ValueError, LookupError) as error:
+        raise ValueError("not an <svg> document") from error
+    if root.tag not in ("svg", f"{{{SVG_NAMESPACE}}}svg"):
+        raise ValueError("not an <svg> document")
+    if next(root.iter(f"{{{OB_NAMESPACE}}}credential"), None) is not None:
+        raise ValueError("the SVG already holds an Open Badges credential")
+
+    match = _root_start_tag(svg)
+    tag_name = match.group(1)
+    close = _start_tag_end(svg, match.end())
+    start_tag = svg[match.start() : close]  # without the final ">"
+    self_closing = start_tag.endswith("/")
+    if self_closing:
+        start_tag = start_tag[:-1].rstrip()
+
+    declared = re.search(r"""\sxmlns:openbadges\s*=\s*(["'])(.*?)\1""", start_tag)
+    if declared is None:
+        start_tag += f' xmlns:openbadges="{OB_NAMESPACE}"'
+    elif declared.group(2) != OB_NAMESPACE:
+        raise ValueError("the openbadges prefix is bound to another namespace")
+
+    credential = (
+        f"<openbadges:credential verify={quoteattr(verify_url)}><![CDATA[{jwt_compact}]]></openbadges:credential>"
+    )
+    tail = f"</{tag_name}>" if self_closing else ""
+    return svg[: match.start()] + start_tag + ">" + credential + tail + svg[close + 1 :]
+
+
+def credential_from_svg(data: bytes) -> str | None:
+    """The compact JWS baked into an SVG upload, or None (also for anything malformed or unsafe)."""
+    data = bytes(data)
+    # Tolerate a UTF-8 BOM or whitespace before the XML declaration, which strict XML would reject.
+    stripped = data.removeprefix(_UTF8_BOM).lstrip()
+    if stripped.startswith(b"<"):
+        data = stripped
+    try:
+        root = safe_fromstring(data)
+    except (ParseError, DefusedXmlException, ValueError, LookupError, UnicodeError, TypeError):
+        return None
+    for element in root.iter(f"{{{OB_NAMESPACE}}}credential"):
+        text = (element.text or "").strip()
+        if _is_compact_jws(text):
+            return text
+        verify = (element.get("verify") or "").strip()
+        if _is_compact_jws(verify):
+            return verify
+    return None
+
+
+# ----------------------------------------------------------------------------------------------- PNG baking
+
+
+def _png_chunks(data: bytes) -> list[tuple[int, bytes, bytes]] | None:
+    """``(offset, type, data)`` for every chunk up to and including IEND, or None if ``data`` is not a
+    well-formed PNG chunk stream (bad signature, IHDR not first, bad length or CRC, truncated, no IEND)."""
+    if not data.startswith(PNG_SIGNATURE):
+        return None
+    chunks: list[tuple[int, bytes, bytes]] = []
+    pos = len(PNG_SIGNATURE)
+    total = len(data)
+    while True:
+        if pos + 8 > total:
+            return None
+        length, chunk_type = struct.unpack_from(">I4s", data, pos)
+        if length > _PNG_MAX_CHUNK or pos + 12 + length > total:
+            return None
+        body = data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack_from(">I", data, pos + 8 + length)
+        if zlib.crc32(chunk_type + body) != crc:
+            return None
+        if not chunks and chunk_type != b"IHDR":
+            return None
+        chunks.append((pos, chunk_type, body))
+        pos += 12 + length
+        if chunk_type == b"IEND":
+            return chunks
+
+
+def _itxt_text(body: bytes) -> tuple[bytes, str] | None:
+    """``(keyword, text)`` of an iTXt chunk body, or None when malformed."""
+    keyword, sep, rest = body.partition(b"\x00")
+    if not sep or len(rest) < 2:
+        return None
+    compression_flag, compression_method = rest[0], rest[1]
+    rest = rest[2:]
+    _language, sep, rest = rest.partition(b"\x00")
+    if not sep:
+        return None
+    _translated, sep, text = rest.partition(b"\x00")
+    if not sep:
+        return None
+    if compression_flag == 1:
+        if compression_method != 0:
+            return None
+        inflater = zlib.decompressobj()
+        try:
+            text = inflater.decompress(text, _MAX_CREDENTIAL_BYTES + 1)
+        except zlib.error:
+            return None
+        if len(text) > _MAX_CREDENTIAL_BYTES or not inflater.eof:
+            return None
+    elif compression_flag != 0:
+        return None
+    try:
+        return keyword, text.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def credential_from_png(data: bytes) -> str | None:
+    """The compact JWS in the ``openbadgecredential`` iTXt chunk of a PNG, or None."""
+    chunks = _png_chunks(bytes(data))
+    if chunks is None:
+        return None
+    for _offset, chunk_type, body in chunks:
+        if chunk_type != b"iTXt" or not body.startswith(PNG_KEYWORD + b"\x00"):
+            continue
+        parsed = _itxt_text(body)
+        if parsed is None:
+            return None
+        text = parsed[1].strip()
+        return text if _is_compact_jws(text) else None
+    return None
+
+
+def _png_chunk(chunk_type: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + chunk_type + body + struct.pack(">I", zlib.crc32(chunk_type + body))
+
+
+def bake_png(png: bytes, jwt_compact: str) -> bytes:
+    """``png`` with an uncompressed ``openbadgecredential`` iTXt chunk inserted just before IEND."""
+    _require_jws(jwt_compact)
+    chunks = _png_chunks(bytes(png))
+    if chunks is None:
+        raise ValueError("not a PNG image")
+    if any(kind == b"iTXt" and body.startswith(PNG_KEYWORD + b"\x00") for _o, kind, body in chunks):
+        raise ValueError("the PNG already holds an Open Badges credential")
+    iend_offset = chunks[-1][0]
+    # keyword NUL, compression flag 0, method 0, empty language tag NUL, empty translated keyword NUL, text
+    body = PNG_KEYWORD + b"\x00\x00\x00\x00\x00" + jwt_compact.encode("ascii")
+    png = bytes(png)
+    return png[:iend_offset] + _png_chunk(b"iTXt", body) + png[iend_offset:]
+
+
+def extract_credential(data: bytes) -> str | None:
+    """The baked compact JWS of an uploaded PNG or SVG badge image, or None."""
+    data = bytes(data)
+    if data.startswith(PNG_SIGNATURE):
+        return credential_from_png(data)
+    text_start = data.removeprefix(_UTF8_BOM).lstrip()
+    if text_start.startswith(b"<"):
+        return credential_from_svg(data)
+    return None

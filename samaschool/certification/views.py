@@ -1,0 +1,273 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from samaschool.certification import documents, keys, services
+from samaschool.certification.credentials import Verification, build_credential, issuer_profile, verify_jwt
+from samaschool.certification.forms import VerifyForm
+from samaschool.certification.models import Certificate, Certification
+from samaschool.db_types import utcnow
+from samaschool.extensions import csrf, db, limiter
+from samaschool.permissions import Role
+
+bp = Blueprint("certification", __name__)
+
+
+def _own_certificate(code: str) -> Certificate:
+    """The certificate behind this code if it is the user's own (admins may see any)."""
+    certificate = services.get_by_code(code)
+    if certificate is None or (certificate.user_id != current_user.id and current_user.role != Role.ADMIN):
+        abort(404)
+    return certificate
+
+
+def _verify_url(certificate: Certificate) -> str:
+    return url_for("certification.verify_code", code=services.format_code(certificate.code), _external=True)
+
+
+@bp.get("/certificates")
+@login_required
+def mine():
+    now = utcnow()
+    certificates = services.certificates_for(current_user.id)
+    earnable = []
+    held = {c.certification_id for c in certificates}
+    for certification in db.session.scalars(services.live_certifications().order_by(Certification.name)):
+        if certification.id not in held:
+            earnable.append((certification, services.criteria_status(current_user.id, certification)))
+    return render_template(
+        "certification/mine.html",
+        certificates=certificates,
+        notices=services.expiry_notices(current_user.id, now),
+        earnable=earnable,
+        now=now,
+        format_code=services.format_code,
+    )
+
+
+@bp.get("/certificates/<code>")
+@login_required
+def certificate(code: str):
+    certificate = _own_certificate(code)
+    verify_url = _verify_url(certificate)
+    return render_template(
+        "certification/certificate.html",
+        certificate=certificate,
+        status=certificate.status(utcnow()),
+        code=services.format_code(certificate.code),
+        verify_url=verify_url,
+        qr=documents.qr_svg(verify_url),
+    )
+
+
+def _download(body, mimetype: str, filename: str):
+    return (
+        body,
+        200,
+        {
+            "Content-Type": mimetype,
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.get("/certificates/<code>/certificate.pdf")
+@login_required
+def pdf(code: str):
+    certificate = _own_certificate(code)
+    facts = documents.CertificateFacts(
+        holder_name=certificate.holder_name,
+        certification_name=certificate.certification.name,
+        description=certificate.certification.description,
+        issued_on=format_date(certificate.issued_at, "long"),
+        expires_on=format_date(certificate.expires_at, "long") if certificate.expires_at else None,
+        verification_code=services.format_code(certificate.code),
+        verify_url=_verify_url(certificate),
+        issuer_name=issuer_profile()["name"],
+    )
+    return _download(documents.certificate_pdf(facts), "application/pdf", f"certificate-{certificate.code}.pdf")
+
+
+@bp.get("/certificates/<code>/credential.jwt")
+@login_required
+def credential_jwt(code: str):
+    certificate = _own_certificate(code)
+    return _download(certificate.credential_jwt, "application/jwt", f"credential-{certificate.code}.jwt")
+
+
+@bp.get("/certificates/<code>/badge.svg")
+@login_required
+def baked_badge(code: str):
+    certificate = _own_certificate(code)
+    baked = documents.bake_svg(
+        certificate.certification.badge_svg, certificate.credential_jwt, _verify_url(certificate)
+    )
+    return _download(baked, "image/svg+xml", f"badge-{certificate.code}.svg")
+
+
+@bp.get("/certifications/<slug>")
+def certification(slug: str):
+    certification = db.session.scalar(services.live_certifications().where(Certification.slug == slug))
+    if certification is None:
+        abort(404)
+    return render_template("certification/certification.html", certification=certification)
+
+
+@bp.get("/certifications/<slug>/badge.svg")
+def badge(slug: str):
+    certification = db.session.scalar(select(Certification).where(Certification.slug == slug))
+    if certification is None or not certification.badge_svg:
+        abort(404)
+    # A badge is data, never a document: no scripts even if one slipped past the checks.
+    return (
+        certification.badge_svg,
+        200,
+        {
+            "Content-Type": "image/svg+xml",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+            "Cache-Control": "public, max-age=3600",
+        },
+    )
+
+
+def _status_answer(certificate: Certificate | None, code: str) -> dict:
+    if certificate is None:
+        return {"status": "unknown", "code": code}
+    now = utcnow()
+    answer = {
+        "status": certificate.status(now),
+        "code": services.format_code(certificate.code),
+        "certification": certificate.certification.name,
+        "holder": certificate.holder_name,
+        "issued": certificate.issued_at.date().isoformat(),
+        "expires": certificate.expires_at.date().isoformat() if certificate.expires_at else None,
+        "credential": build_credential(certificate, certificate.user.email)["id"],
+    }
+    if certificate.revoked_at is not None:
+        answer["revoked"] = certificate.revoked_at.date().isoformat()
+        answer["revocation_reason"] = certificate.revocation_reason
+    return answer
+
+
+@bp.get("/verify/<code>")
+@limiter.limit("120 per minute")
+def verify_code(code: str):
+    certificate = services.get_by_code(code)
+    answer = _status_answer(certificate, code)
+    if request.accept_mimetypes.best == "application/json" or request.args.get("format") == "json":
+        return jsonify(answer), 200 if certificate else 404
+    return render_template("certification/verify_code.html", answer=answer, form=VerifyForm()), (
+        200 if certificate else 404
+    )
+
+
+def _is_revoked(code: str):
+    certificate = services.get_by_code(code)
+    if certificate is None or certificate.revoked_at is None:
+        return None
+    return certificate.revoked_at, certificate.revocation_reason
+
+
+@bp.route("/verify", methods=["GET", "POST"])
+@limiter.limit("60 per minute", methods=["POST"])
+def verify():
+    form = VerifyForm()
+    result: Verification | None = None
+    if form.validate_on_submit():
+        token = (form.credential.data or "").strip()
+        if form.badge.data:
+            token = documents.extract_credential(form.badge.data.read()) or ""
+            if not token:
+                form.badge.errors.append(_("No Open Badges credential was found in that file."))
+        if token:
+            result = verify_jwt(token, now=utcnow(), is_revoked=_is_revoked)
+        elif not form.badge.errors:
+            form.credential.errors.append(_("Paste a credential or choose a badge file."))
+    status = 422 if form.errors else 200
+    return render_template("certification/verify.html", form=form, result=result), status
+
+
+@bp.post("/verify.json")
+@csrf.exempt  # a read-only check for machines: it changes nothing, so there is nothing to forge
+@limiter.limit("60 per minute")
+def verify_json():
+    token = ""
+    if request.is_json:
+        token = str((request.get_json(silent=True) or {}).get("credential", ""))
+    elif "badge" in request.files:
+        token = documents.extract_credential(request.files["badge"].read()) or ""
+    else:
+        token = request.form.get("credential", "")
+    if not token.strip():
+        return jsonify(
+            valid=False, error="no_credential", message="Send a VC-JWT as 'credential' or a baked badge."
+        ), 400
+    result = verify_jwt(token, now=utcnow(), is_revoked=_is_revoked)
+    return jsonify(
+        valid=result.ok,
+        checks=[{"check": c.name, "passed": c.ok, "detail": c.detail} for c in result.checks],
+        code=result.code,
+    )
+
+
+@bp.get("/.well-known/jwks.json")
+def jwks():
+    return jsonify(keys.jwks()), 200, {"Cache-Control": "public, max-age=300"}
+
+
+@bp.get("/issuer")
+def issuer():
+    return jsonify({"@context": ["https://www.w3.org/ns/credentials/v2"], **issuer_profile()})
+
+
+@bp.get("/credentials/revocations")
+def revocations():
+    """The 1EdTech revocation list named by every credential's credentialStatus."""
+    revoked = db.session.scalars(
+        select(Certificate).where(Certificate.revoked_at.is_not(None)).order_by(Certificate.id)
+    )
+    return jsonify(
+        {
+            "id": url_for("certification.revocations", _external=True),
+            "issuer": issuer_profile()["id"],
+            "revokedCredentials": [
+                {"id": build_credential(c, c.user.email)["id"], "revocationReason": c.revocation_reason}
+                for c in revoked
+            ],
+        }
+    )
+
+
+@bp.get("/credentials/<code>")
+def credential(code: str):
+    return verify_code(code)
+
+
+NOTICE_PAGES = {"learning.dashboard", "assessments.review", "catalog.course"}
+
+
+@bp.app_context_processor
+def certificate_notices():
+    """On the dashboard, a quiz result and a course page: certificates just earned and expiry
+    warnings. A context processor, because learning and assessments cannot import certification."""
+    if request.endpoint not in NOTICE_PAGES or not current_user.is_authenticated:
+        return {}
+    now = utcnow()
+    held = services.certificates_for(current_user.id)
+    notices = [
+        (c, c.status(now), services.format_code(c.code))
+        for c in services.expiry_notices(current_user.id, now, certificates=held)
+    ]
+    recent = [
+        (c, services.format_code(c.code))
+        for c in held
+        if c.revoked_at is None and now - c.issued_at < timedelta(hours=1)
+    ]
+    return {"certificate_notices": notices, "new_certificates": recent}
