@@ -97,6 +97,12 @@ class ResetLinkForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     name = StringField(_l("Your name"), validators=[InputRequired(), Length(max=120)], filters=[strip])
+    certificate_name = StringField(
+        _l("Name on your certificates (optional)"),
+        validators=[Optional(), Length(max=120)],
+        filters=[strip],
+        description=_l("For example your full official name. Empty: we use your name above."),
+    )
     country = SelectField(_l("Country"), validators=[InputRequired()])
     preferred_language = SelectField(_l("Preferred language"), validators=[InputRequired()])
     timezone = SelectField(_l("Time zone"), validators=[InputRequired()])

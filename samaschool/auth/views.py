@@ -128,6 +128,7 @@ def profile():
     if form.validate_on_submit():
         form.populate_obj(current_user)
         current_user.gender = form.gender.data or None
+        current_user.certificate_name = form.certificate_name.data or None
         db.session.commit()
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))

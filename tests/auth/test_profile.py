@@ -16,6 +16,7 @@ def test_learner_edits_profile_and_bad_input_keeps_values(app, client, auth, mak
         "/account/profile",
         {
             "name": "New Name",
+            "certificate_name": "Nakato Grace Achan",
             "country": "UG",
             "preferred_language": "sw",
             "timezone": "Africa/Kampala",
@@ -26,6 +27,7 @@ def test_learner_edits_profile_and_bad_input_keeps_values(app, client, auth, mak
     with app.app_context():
         saved = db.session.get(User, user.id)
         assert (saved.name, saved.country, saved.timezone) == ("New Name", "UG", "Africa/Kampala")
+        assert saved.certificate_name == "Nakato Grace Achan"  # printed on certificates instead of the name
 
 
 def test_profile_needs_login(client):
