@@ -114,6 +114,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from samaschool.admin.views import bp as admin_bp
+    from samaschool.api.views import bp as api_bp
     from samaschool.assessments.views import bp as assessments_bp
     from samaschool.auth.views import bp as auth_bp
     from samaschool.catalog.views import bp as catalog_bp
@@ -121,6 +122,8 @@ def _register_blueprints(app: Flask) -> None:
     from samaschool.certification.views import bp as certification_bp
     from samaschool.learning.views import bp as learning_bp
     from samaschool.main import bp as main_bp
+    from samaschool.pools.manage_views import bp as pool_admin_bp
+    from samaschool.pools.views import bp as pools_bp
     from samaschool.web import buffer_static_file, set_security_headers
 
     for blueprint in (
@@ -130,8 +133,11 @@ def _register_blueprints(app: Flask) -> None:
         learning_bp,
         assessments_bp,
         certification_bp,
+        pools_bp,
         admin_bp,
         certification_admin_bp,
+        pool_admin_bp,
+        api_bp,
     ):
         app.register_blueprint(blueprint)
     app.after_request(set_security_headers)
@@ -194,11 +200,13 @@ def _register_cli(app: Flask) -> None:
     from samaschool.assessments.cli import questions_cli
     from samaschool.certification.cli import certs_cli
     from samaschool.content.cli import courses_cli
+    from samaschool.pools.cli import pools_cli
 
     app.cli.add_command(courses_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(questions_cli)
     app.cli.add_command(certs_cli)
+    app.cli.add_command(pools_cli)
 
 
 def _register_templates(app: Flask) -> None:

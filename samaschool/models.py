@@ -6,3 +6,13 @@ from samaschool.auth.models import PasswordResetToken, User, UserSession  # noqa
 from samaschool.catalog.models import Course, Enrolment, Lesson, Module  # noqa: F401
 from samaschool.certification.models import Certificate, Certification  # noqa: F401
 from samaschool.learning.models import LessonProgress  # noqa: F401
+from samaschool.pools.models import (  # noqa: F401
+    ApiToken,
+    Assignment,
+    EarningEntry,
+    PayoutBatch,
+    PayoutLine,
+    Pool,
+    Suspension,
+    Task,
+)

@@ -41,3 +41,23 @@ def can_make_reset_link(actor, target) -> bool:
     if actor.role == Role.ADMIN:
         return True
     return actor.role == Role.TRAINER and target.role == Role.LEARNER
+
+
+def can_manage_pools(user) -> bool:
+    return user.is_authenticated and (user.role == Role.ADMIN or bool(getattr(user, "is_pool_manager", False)))
+
+
+def pool_manager_required(view):
+    """Admins, and users holding the pool manager permission."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            from samaschool.extensions import login_manager
+
+            return login_manager.unauthorized()
+        if not can_manage_pools(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped

@@ -165,3 +165,68 @@ class Factories:
             db.session.add(certification)
             db.session.commit()
             return _detach(certification)
+
+    def pool(self, *, certification=None, **fields):
+        from samaschool.pools.models import Pool
+
+        n = next(_sequence)
+        with self.app.app_context():
+            pool = Pool(
+                slug=fields.pop("slug", f"pool-{n}"),
+                name=fields.pop("name", "Product classification"),
+                description="Classify product titles.",
+                instructions_html="<p>Pick the best label.</p>",
+                task_type=fields.pop("task_type", "classification"),
+                labels=fields.pop("labels", ["Electronics > Mobile phones", "Grocery > Beverages", "Fashion > Shoes"]),
+                reward_minor=fields.pop("reward_minor", 500),
+                currency=fields.pop("currency", "KES"),
+                status=fields.pop("status", "open"),
+                required_certifications=[certification.slug] if certification else [],
+                **fields,
+            )
+            db.session.add(pool)
+            db.session.commit()
+            return _detach(pool)
+
+    def tasks(self, pool, count: int = 5, gold_every: int = 0) -> list[int]:
+        """`count` tasks; every `gold_every`-th is gold with the answer 'Electronics > Mobile phones'."""
+        from samaschool.pools.models import Task
+
+        with self.app.app_context():
+            ids = []
+            for i in range(1, count + 1):
+                gold = bool(gold_every) and i % gold_every == 0
+                task = Task(
+                    pool_id=pool.id,
+                    external_id=f"t{i}",
+                    payload={"title": f"Phone model {i}"},
+                    gold_answer="Electronics > Mobile phones" if gold else None,
+                    is_gold=gold,
+                )
+                db.session.add(task)
+                db.session.flush()
+                ids.append(task.id)
+            db.session.commit()
+            return ids
+
+    def certificate(self, user, certification, **fields):
+        """A valid certificate issued now (skipping the learning it normally takes)."""
+        from datetime import timedelta
+
+        from samaschool.certification.models import Certificate
+        from samaschool.certification.services import new_code
+        from samaschool.db_types import utcnow
+
+        with self.app.app_context():
+            certificate = Certificate(
+                user_id=user.id,
+                certification_id=certification.id,
+                code=new_code(),
+                holder_name=user.name,
+                issued_at=utcnow(),
+                expires_at=fields.pop("expires_at", utcnow() + timedelta(days=365)),
+                **fields,
+            )
+            db.session.add(certificate)
+            db.session.commit()
+            return _detach(certificate)

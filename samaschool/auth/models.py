@@ -30,6 +30,10 @@ class User(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # Optional, used only for anonymous impact statistics.
     gender: Mapped[str | None] = mapped_column(String(20))
+    # Where payouts go: a mobile-money number or bank account, as the worker gives it.
+    payout_account: Mapped[str | None] = mapped_column(String(100))
+    # A permission, not a role: this user may create pools and review their work.
+    is_pool_manager: Mapped[bool] = mapped_column(default=False)
     birth_year: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

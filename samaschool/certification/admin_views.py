@@ -165,8 +165,13 @@ def edit_certification(certification_id: int | None = None):
             db.session.flush()
             from samaschool import audit
 
-            audit.record(current_user, "certification.saved", certification, before=before,
-                         after={"criteria": certification.criteria, "name": certification.name})  # fmt: skip
+            audit.record(
+                current_user,
+                "certification.saved",
+                certification,
+                before=before,
+                after={"criteria": certification.criteria, "name": certification.name},
+            )
             db.session.commit()
             flash(_("Certification saved."), "success")
             return redirect(url_for(".certifications"))

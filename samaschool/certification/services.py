@@ -203,8 +203,14 @@ def revoke(actor: User, certificate: Certificate, reason: str, now: datetime | N
     certificate.revoked_at = now or utcnow()
     certificate.revocation_reason = reason
     certificate.revoked_by_id = actor.id
-    audit.record(actor, "certificate.revoked", certificate, before={"status": "valid"}, after={"status": "revoked"},
-                 reason=reason)  # fmt: skip
+    audit.record(
+        actor,
+        "certificate.revoked",
+        certificate,
+        before={"status": "valid"},
+        after={"status": "revoked"},
+        reason=reason,
+    )
 
 
 def reissue_credential(actor: User | None, certificate: Certificate) -> None:

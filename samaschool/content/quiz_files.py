@@ -17,9 +17,18 @@ from samaschool.content.yamlfile import Problem
 QUESTION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
 COMMON_QUESTION_KEYS = {"id", "type", "text", "tags", "points", "explanation"}
 QUIZ_KEYS = {
-    "title", "pass_mark_percent", "max_attempts", "retry_delay_minutes", "time_limit_minutes",
-    "questions_per_page", "shuffle_questions", "shuffle_choices", "review", "questions", "draw",
-}  # fmt: skip
+    "title",
+    "pass_mark_percent",
+    "max_attempts",
+    "retry_delay_minutes",
+    "time_limit_minutes",
+    "questions_per_page",
+    "shuffle_questions",
+    "shuffle_choices",
+    "review",
+    "questions",
+    "draw",
+}
 EXAM_KEY = "exam"
 
 

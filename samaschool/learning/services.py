@@ -223,3 +223,38 @@ def course_progress_for(user_id: int, course_id: int) -> Progress:
     quiz_ids = quiz_ids_by_course([course_id])[course_id]
     passed = passed_quiz_ids(user_id, quiz_ids)
     return Progress(done=len(done) + len(passed), total=len(lesson_ids) + len(quiz_ids))
+
+
+def module_progress(user_id: int, course_id: int) -> tuple[int, int]:
+    """(modules complete, modules) for one course: a module is complete when its lessons are
+    done and its quiz, if it has one, is passed."""
+    modules = list(
+        db.session.scalars(
+            select(Module.id)
+            .where(Module.course_id == course_id, Module.archived_at.is_(None))
+            .order_by(Module.position)
+        )
+    )
+    lessons: dict[int, set[int]] = {m: set() for m in modules}
+    for lesson_id, module_id in db.session.execute(
+        select(Lesson.id, Lesson.module_id).where(Lesson.course_id == course_id, Lesson.archived_at.is_(None))
+    ):
+        if module_id in lessons:
+            lessons[module_id].add(lesson_id)
+    done = set(
+        db.session.scalars(
+            select(LessonProgress.lesson_id)
+            .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+            .where(LessonProgress.user_id == user_id, Lesson.course_id == course_id)
+        )
+    )
+    quizzes = dict(
+        db.session.execute(
+            select(Quiz.module_id, Quiz.id).where(
+                Quiz.course_id == course_id, Quiz.module_id.is_not(None), Quiz.archived_at.is_(None)
+            )
+        ).all()
+    )
+    passed = passed_quiz_ids(user_id, list(quizzes.values()))
+    complete = sum(1 for m in modules if lessons[m] <= done and (m not in quizzes or quizzes[m] in passed))
+    return complete, len(modules)

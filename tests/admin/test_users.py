@@ -30,9 +30,10 @@ def test_admin_changes_a_role_and_it_is_audited(app, make):
     admin, client = _admin_client(app, make)
     learner = make.user()
     response = client.submit(
-        f"/admin/users/{learner.id}/role", {"role": "trainer", "reason": "runs the Gulu cohort"},
+        f"/admin/users/{learner.id}/role",
+        {"role": "trainer", "reason": "runs the Gulu cohort"},
         page=f"/admin/users/{learner.id}",
-    )  # fmt: skip
+    )
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(User, learner.id).role == Role.TRAINER
@@ -52,9 +53,10 @@ def test_deactivating_ends_the_users_sessions(app, make):
     learner_client.submit("/account/login", {"email": learner.email, "password": PASSWORD})
     assert learner_client.get("/dashboard").status_code == 200
     response = admin_client.submit(
-        f"/admin/users/{learner.id}/active", {"activate": "0", "reason": "shared account"},
+        f"/admin/users/{learner.id}/active",
+        {"activate": "0", "reason": "shared account"},
         page=f"/admin/users/{learner.id}",
-    )  # fmt: skip
+    )
     assert response.status_code == 302
     assert learner_client.get("/dashboard").status_code == 302
     with app.app_context():
@@ -65,8 +67,9 @@ def test_deactivating_ends_the_users_sessions(app, make):
 def test_deactivation_needs_a_reason_and_keeps_the_form(app, make):
     _admin, client = _admin_client(app, make)
     learner = make.user()
-    response = client.submit(f"/admin/users/{learner.id}/active", {"activate": "0", "reason": ""},
-                             page=f"/admin/users/{learner.id}")  # fmt: skip
+    response = client.submit(
+        f"/admin/users/{learner.id}/active", {"activate": "0", "reason": ""}, page=f"/admin/users/{learner.id}"
+    )
     assert response.status_code == 422
     assert 'class="error"' in response.get_data(as_text=True)
     with app.app_context():
@@ -75,8 +78,9 @@ def test_deactivation_needs_a_reason_and_keeps_the_form(app, make):
 
 def test_the_last_admin_cannot_demote_themself(app, make):
     admin, client = _admin_client(app, make)
-    response = client.submit(f"/admin/users/{admin.id}/role", {"role": "learner", "reason": ""},
-                             page=f"/admin/users/{admin.id}")  # fmt: skip
+    response = client.submit(
+        f"/admin/users/{admin.id}/role", {"role": "learner", "reason": ""}, page=f"/admin/users/{admin.id}"
+    )
     assert response.status_code == 422
     assert "last active admin" in response.get_data(as_text=True)
     with app.app_context():
@@ -110,8 +114,11 @@ def test_admin_pages_are_for_admins_only(app, client, auth, make):
 def test_audit_log_page_lists_changes(app, make):
     _admin, client = _admin_client(app, make)
     learner = make.user()
-    client.submit(f"/admin/users/{learner.id}/role", {"role": "trainer", "reason": "cohort lead"},
-                  page=f"/admin/users/{learner.id}")  # fmt: skip
+    client.submit(
+        f"/admin/users/{learner.id}/role",
+        {"role": "trainer", "reason": "cohort lead"},
+        page=f"/admin/users/{learner.id}",
+    )
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "user.role_changed" in page and "cohort lead" in page and "Ada Admin" in page
 

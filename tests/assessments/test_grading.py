@@ -147,8 +147,12 @@ def test_transcription_uses_character_error_rate_with_a_threshold():
 def test_choice_ids_do_not_depend_on_position_or_correctness():
     first = build("single_choice", **SINGLE)
     reordered = build(
-        "single_choice", choices=[SINGLE["choices"][1] | {"correct": False}, SINGLE["choices"][0] | {"correct": True},
-                                  SINGLE["choices"][2]]
-    )  # fmt: skip
+        "single_choice",
+        choices=[
+            SINGLE["choices"][1] | {"correct": False},
+            SINGLE["choices"][0] | {"correct": True},
+            SINGLE["choices"][2],
+        ],
+    )
     ids = {c["html"]: c["id"] for c in first["choices"]}
     assert all(ids[c["html"]] == c["id"] for c in reordered["choices"])

@@ -46,5 +46,13 @@ def test_every_shipped_quiz_renders_and_submits(app, make):
     for spec in specs:
         for question in spec.questions:
             types_seen.add(question.type)
-    assert {"single_choice", "multiple_response", "true_false", "short_answer", "numeric", "ordering",
-            "matching", "transcription"} <= types_seen  # fmt: skip
+    assert {
+        "single_choice",
+        "multiple_response",
+        "true_false",
+        "short_answer",
+        "numeric",
+        "ordering",
+        "matching",
+        "transcription",
+    } <= types_seen

@@ -102,8 +102,11 @@ def test_revocation_is_audited_and_shown_to_the_learner_and_verifiers(app, setup
     assert missing.status_code == 302
     with app.app_context():
         assert db.session.get(Certificate, certificate.id).revoked_at is None
-    client.submit(f"/admin/certificates/{certificate.id}/revoke", {"reason": "exam taken by someone else"},
-                  page="/admin/certificates")  # fmt: skip
+    client.submit(
+        f"/admin/certificates/{certificate.id}/revoke",
+        {"reason": "exam taken by someone else"},
+        page="/admin/certificates",
+    )
     with app.app_context():
         revoked = db.session.get(Certificate, certificate.id)
         assert revoked.revoked_at is not None and revoked.revocation_reason == "exam taken by someone else"

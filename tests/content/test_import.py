@@ -115,12 +115,18 @@ def test_cli_import_reports_what_it_did(app, course_dir):
 def test_shipped_courses_are_valid_and_substantial():
     """The three courses we ship pass the validator and have at least 3 modules x 3 lessons."""
     result = subprocess.run(
-        [sys.executable, "-c", "from samaschool.content.course_folder import read_courses; from pathlib import Path;"
-         "specs, problems = read_courses(Path('courses'));"
-         "[print(p) for p in problems];"
-         "[print(s.slug, len(s.modules), min(len(m.lessons) for m in s.modules)) for s in specs]"],
-        capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            "from samaschool.content.course_folder import read_courses; from pathlib import Path;"
+            "specs, problems = read_courses(Path('courses'));"
+            "[print(p) for p in problems];"
+            "[print(s.slug, len(s.modules), min(len(m.lessons) for m in s.modules)) for s in specs]",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     lines = result.stdout.strip().splitlines()
     courses = {line.split()[0]: (int(line.split()[1]), int(line.split()[2])) for line in lines}
     assert set(courses) == {

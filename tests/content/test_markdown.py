@@ -25,7 +25,14 @@ def test_markdown_features_authors_use_survive():
         "## Steps\n\n1. Open **Settings**\n2. Tap *Security*\n\n"
         "| Fee | Amount |\n|---|---|\n| Platform | 10% |\n\n> Tip: check the help centre.\n\n`code`\n"
     )
-    for fragment in ("<h2>Steps</h2>", "<ol>", "<strong>Settings</strong>", "<em>Security</em>", "<table>",
-                     "<blockquote>", "<code>code</code>"):  # fmt: skip
+    for fragment in (
+        "<h2>Steps</h2>",
+        "<ol>",
+        "<strong>Settings</strong>",
+        "<em>Security</em>",
+        "<table>",
+        "<blockquote>",
+        "<code>code</code>",
+    ):
         assert fragment in html
     assert 'rel="noopener noreferrer nofollow"' in render_markdown("[a](https://example.org)")

@@ -1,0 +1,211 @@
+"""The OpenAPI 3.1 description of /api/v1. Tests validate real responses against it."""
+
+from __future__ import annotations
+
+from flask import url_for
+
+
+def _error_response(description: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def document() -> dict:
+    ok = "application/json"
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Samaschool API",
+            "version": "1.0.0",
+            "description": "Read-only access to learners' certificates and pool eligibility, for partners.",
+        },
+        "servers": [{"url": url_for("api.openapi", _external=True).rsplit("/openapi.json", 1)[0]}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/users/{user_id}/certificates": {
+                "get": {
+                    "operationId": "userCertificates",
+                    "summary": "A user's certificates and their status",
+                    "parameters": [{"$ref": "#/components/parameters/UserId"}],
+                    "responses": {
+                        "200": {
+                            "description": "The certificates",
+                            "content": {ok: {"schema": {"$ref": "#/components/schemas/UserCertificates"}}},
+                        },
+                        "401": _error_response("Missing, unknown or revoked token"),
+                        "404": _error_response("No such user"),
+                    },
+                }
+            },
+            "/pools/{slug}/eligibility/{user_id}": {
+                "get": {
+                    "operationId": "poolEligibility",
+                    "summary": "Whether a user may work in a pool, and why not",
+                    "parameters": [
+                        {"$ref": "#/components/parameters/Slug"},
+                        {"$ref": "#/components/parameters/UserId"},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The decision",
+                            "content": {ok: {"schema": {"$ref": "#/components/schemas/Eligibility"}}},
+                        },
+                        "401": _error_response("Missing, unknown or revoked token"),
+                        "404": _error_response("No such pool or user"),
+                    },
+                }
+            },
+            "/pools/{slug}/eligible-workers": {
+                "get": {
+                    "operationId": "eligibleWorkers",
+                    "summary": "Workers eligible for a pool, paged",
+                    "parameters": [
+                        {"$ref": "#/components/parameters/Slug"},
+                        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                        {
+                            "name": "per_page",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "A page of workers",
+                            "content": {ok: {"schema": {"$ref": "#/components/schemas/EligibleWorkers"}}},
+                        },
+                        "400": _error_response("Bad paging parameters"),
+                        "401": _error_response("Missing, unknown or revoked token"),
+                        "404": _error_response("No such pool"),
+                    },
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "parameters": {
+                "UserId": {"name": "user_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                "Slug": {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
+            },
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["code", "message"],
+                            "additionalProperties": False,
+                            "properties": {
+                                "code": {
+                                    "type": "string",
+                                    "enum": [
+                                        "unauthorized",
+                                        "not_found",
+                                        "user_not_found",
+                                        "pool_not_found",
+                                        "bad_request",
+                                        "rate_limited",
+                                        "method_not_allowed",
+                                        "error",
+                                    ],
+                                },
+                                "message": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+                "Certificate": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": [
+                        "certification",
+                        "name",
+                        "code",
+                        "status",
+                        "issued_at",
+                        "expires_at",
+                        "revocation_reason",
+                    ],
+                    "properties": {
+                        "certification": {"type": "string"},
+                        "name": {"type": "string"},
+                        "code": {"type": "string"},
+                        "status": {"type": "string", "enum": ["valid", "expired", "revoked"]},
+                        "issued_at": {"type": "string", "format": "date-time"},
+                        "expires_at": {"type": ["string", "null"], "format": "date-time"},
+                        "revocation_reason": {"type": ["string", "null"]},
+                    },
+                },
+                "UserCertificates": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["user_id", "certificates"],
+                    "properties": {
+                        "user_id": {"type": "integer"},
+                        "certificates": {"type": "array", "items": {"$ref": "#/components/schemas/Certificate"}},
+                    },
+                },
+                "Eligibility": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["pool", "user_id", "eligible", "reasons"],
+                    "properties": {
+                        "pool": {"type": "string"},
+                        "user_id": {"type": "integer"},
+                        "eligible": {"type": "boolean"},
+                        "reasons": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["code", "message"],
+                                "properties": {
+                                    "code": {
+                                        "type": "string",
+                                        "enum": [
+                                            "not_open",
+                                            "account_inactive",
+                                            "certification_missing",
+                                            "certification_expired",
+                                            "certification_revoked",
+                                            "country",
+                                            "suspended",
+                                            "skill",
+                                        ],
+                                    },
+                                    "message": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                },
+                "EligibleWorkers": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["pool", "page", "per_page", "total", "workers"],
+                    "properties": {
+                        "pool": {"type": "string"},
+                        "page": {"type": "integer"},
+                        "per_page": {"type": "integer"},
+                        "total": {"type": "integer"},
+                        "workers": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "additionalProperties": False,
+                                "required": ["user_id", "name", "country"],
+                                "properties": {
+                                    "user_id": {"type": "integer"},
+                                    "name": {"type": "string"},
+                                    "country": {"type": "string"},
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    }

@@ -1,0 +1,244 @@
+"""Pool managers and admins: pools, task imports, suspensions, review, payouts, API tokens."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from samaschool.auth.models import User
+from samaschool.certification.models import Certification
+from samaschool.db_types import utcnow
+from samaschool.errors import DomainError
+from samaschool.extensions import db
+from samaschool.forms import ActionForm
+from samaschool.permissions import Role, pool_manager_required, role_required
+from samaschool.pools import api_tokens, money, quality, review, services, tasks
+from samaschool.pools.forms import BatchForm, LineForm, PoolForm, ReviewForm, TaskImportForm, TokenForm
+from samaschool.pools.models import ApiToken, Assignment, PayoutBatch, PayoutLine, Pool, Suspension
+from samaschool.pools.task_types import REGISTRY
+
+bp = Blueprint("pool_admin", __name__, url_prefix="/manage")
+
+
+@bp.before_request
+@pool_manager_required
+def _managers_only():
+    return None
+
+
+def _pool_or_404(pool_id: int) -> Pool:
+    pool = db.session.get(Pool, pool_id)
+    if pool is None:
+        abort(404)
+    return pool
+
+
+@bp.get("/pools")
+def pools():
+    items = list(db.session.scalars(select(Pool).order_by(Pool.created_at.desc())))
+    return render_template("pools/manage_pools.html", items=items, money=money.money)
+
+
+@bp.route("/pools/new", methods=["GET", "POST"])
+@bp.route("/pools/<int:pool_id>/edit", methods=["GET", "POST"])
+def edit_pool(pool_id: int | None = None):
+    pool = _pool_or_404(pool_id) if pool_id else None
+    form = PoolForm(obj=pool)
+    form.required_certifications.choices = [
+        (c.slug, c.name) for c in db.session.scalars(select(Certification).where(Certification.archived_at.is_(None)))
+    ]
+    if request.method == "GET" and pool is not None:
+        form.labels.data = "\n".join(pool.labels)
+        form.reward.data = f"{pool.reward_minor / 10 ** money.get_currency_precision(pool.currency):g}"
+        form.instructions.data = pool.instructions_markdown
+        form.countries.data = " ".join(pool.countries)
+        form.required_certifications.data = pool.required_certifications
+    if form.validate_on_submit():
+        try:
+            saved = services.save_pool(current_user, pool, form)
+        except ValueError as error:
+            field, message = error.args
+            getattr(form, field).errors.append(message)
+        else:
+            db.session.commit()
+            flash(_("Pool saved."), "success")
+            return redirect(url_for(".tasks_page", pool_id=saved.id))
+    return render_template("pools/manage_pool_form.html", form=form, pool=pool), 422 if form.errors else 200
+
+
+@bp.route("/pools/<int:pool_id>/tasks", methods=["GET", "POST"])
+def tasks_page(pool_id: int):
+    pool = _pool_or_404(pool_id)
+    form = TaskImportForm()
+    report = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            text = upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            form.file.errors.append(_("The file is not UTF-8 text."))
+        else:
+            report = tasks.import_tasks(pool, text, upload.filename or "tasks.csv")
+            if report.errors:
+                db.session.rollback()
+            else:
+                db.session.commit()
+                flash(_("%(n)d tasks added (%(g)d gold).", n=report.created, g=report.gold), "success")
+    suspensions = list(
+        db.session.scalars(
+            select(Suspension).where(
+                Suspension.pool_id == pool.id, Suspension.lifted_at.is_(None), Suspension.ends_at > utcnow()
+            )
+        )
+    )
+    status = 422 if form.errors or (report and report.errors) else 200
+    return render_template(
+        "pools/manage_tasks.html",
+        pool=pool,
+        form=form,
+        report=report,
+        suspensions=suspensions,
+        action_form=ActionForm(),
+        kind=REGISTRY[pool.task_type],
+    ), status
+
+
+@bp.post("/suspensions/<int:suspension_id>/lift")
+def lift_suspension(suspension_id: int):
+    suspension = db.session.get(Suspension, suspension_id)
+    if suspension is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if suspension.lifted_at is None:
+        quality.lift(current_user, suspension, utcnow())
+        db.session.commit()
+        flash(_("The worker is reinstated."), "success")
+    return redirect(url_for(".tasks_page", pool_id=suspension.pool_id))
+
+
+@bp.route("/review", methods=["GET", "POST"])
+def review_queue():
+    """Pending (and recent) submissions; opening the queue also runs due auto-approvals."""
+    approved = review.auto_approve_due()
+    if approved:
+        db.session.commit()
+    form = ReviewForm()
+    if form.validate_on_submit():
+        ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+        done, problems = 0, []
+        for assignment in db.session.scalars(select(Assignment).where(Assignment.id.in_(ids))):
+            try:
+                if form.action.data == "approve":
+                    done += review.approve(current_user, assignment, reason=form.reason.data or "")
+                else:
+                    done += review.reject(current_user, assignment, form.reason.data or "")
+            except DomainError as error:
+                problems.append(str(error))
+        db.session.commit()
+        if problems:
+            flash(problems[0], "error")
+        flash(_("%(n)d submission(s) updated.", n=done), "success")
+        return redirect(url_for(".review_queue", **request.args))
+    query = select(Assignment).where(Assignment.state == "submitted").order_by(Assignment.submitted_at)
+    status = request.args.get("status", "pending")
+    if status in ("pending", "approved", "rejected"):
+        query = query.where(Assignment.review_state == status)
+    if pool_slug := request.args.get("pool"):
+        query = query.join(Pool, Pool.id == Assignment.pool_id).where(Pool.slug == pool_slug)
+    if worker := request.args.get("worker", "").strip().lower():
+        query = query.join(User, User.id == Assignment.worker_id).where(User.email == worker)
+    page = db.paginate(query, per_page=50, error_out=False)
+    pools = list(db.session.scalars(select(Pool).order_by(Pool.name)))
+    return render_template("pools/review.html", page=page, form=form, pools=pools, status=status)
+
+
+@bp.route("/payouts", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def payouts():
+    form = BatchForm()
+    if form.validate_on_submit():
+        try:
+            threshold = money.to_minor(form.threshold.data, form.currency.data)
+        except ValueError:
+            form.threshold.errors.append(_("Give an amount like 100 or 100.50."))
+        else:
+            batch = money.create_batch(current_user, form.currency.data, threshold)
+            db.session.commit()
+            if batch is None:
+                flash(_("Nobody has that much waiting to be paid."), "info")
+                return redirect(url_for(".payouts"))
+            return redirect(url_for(".batch", batch_id=batch.id))
+    batches = list(db.session.scalars(select(PayoutBatch).order_by(PayoutBatch.id.desc()).limit(50)))
+    return render_template(
+        "pools/payouts.html", form=form, batches=batches, money=money.money
+    ), 422 if form.errors else 200
+
+
+@bp.get("/payouts/<int:batch_id>")
+@role_required(Role.ADMIN)
+def batch(batch_id: int):
+    batch = db.session.get(PayoutBatch, batch_id)
+    if batch is None:
+        abort(404)
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([x.worker_id for x in batch.lines])))}
+    return render_template("pools/batch.html", batch=batch, users=users, money=money.money, line_form=LineForm())
+
+
+@bp.get("/payouts/<int:batch_id>.csv")
+@role_required(Role.ADMIN)
+def batch_csv(batch_id: int):
+    batch = db.session.get(PayoutBatch, batch_id)
+    if batch is None:
+        abort(404)
+    return (
+        money.batch_csv(batch),
+        200,
+        {
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="payout-{batch.id}.csv"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+@bp.post("/payout-lines/<int:line_id>")
+@role_required(Role.ADMIN)
+def mark_line(line_id: int):
+    line = db.session.get(PayoutLine, line_id)
+    if line is None:
+        abort(404)
+    form = LineForm()
+    if form.validate_on_submit():
+        money.mark_line(current_user, line, form.state.data, form.note.data or "")
+        db.session.commit()
+    return redirect(url_for(".batch", batch_id=line.batch_id))
+
+
+@bp.route("/api-tokens", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def tokens():
+    form = TokenForm()
+    shown = None
+    if form.validate_on_submit():
+        _token, shown = api_tokens.create(current_user, form.name.data)
+        db.session.commit()
+    items = list(db.session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
+    response = render_template("pools/tokens.html", form=form, items=items, shown=shown, action_form=ActionForm())
+    return response, 200, {"Cache-Control": "no-store"}
+
+
+@bp.post("/api-tokens/<int:token_id>/revoke")
+@role_required(Role.ADMIN)
+def revoke_token(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    api_tokens.revoke(current_user, token)
+    db.session.commit()
+    flash(_("Token revoked."), "success")
+    return redirect(url_for(".tokens"))

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from samaschool.db_types import UTCDateTime, utcnow
+from samaschool.extensions import db
+
+POOL_STATUSES = ("draft", "open", "paused", "closed")
+REVIEW_MODES = ("manual", "auto_days", "auto_gold")
+
+
+class Pool(db.Model):
+    __tablename__ = "pools"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(60), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    client: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    instructions_html: Mapped[str] = mapped_column(Text, default="")  # sanitised once, when saved
+    instructions_markdown: Mapped[str] = mapped_column(Text, default="")
+    task_type: Mapped[str] = mapped_column(String(30))
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)  # classification and tagging
+    reward_minor: Mapped[int]  # per approved task, in minor units of `currency`
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(10), default="draft", index=True)
+    lease_minutes: Mapped[int] = mapped_column(default=30)
+    max_concurrent_claims: Mapped[int] = mapped_column(default=1)
+    daily_cap: Mapped[int | None]
+    overlap: Mapped[int] = mapped_column(default=1)
+    review_mode: Mapped[str] = mapped_column(String(10), default="manual")
+    auto_approve_days: Mapped[int | None]
+    auto_approve_accuracy: Mapped[int | None]  # percent
+    required_certifications: Mapped[list[str]] = mapped_column(JSON, default=list)  # certification slugs
+    countries: Mapped[list[str]] = mapped_column(JSON, default=list)  # empty: any country
+    min_skill_percent: Mapped[int | None]
+    quality_threshold_percent: Mapped[int] = mapped_column(default=70)
+    quality_min_gold: Mapped[int] = mapped_column(default=5)
+    suspension_days: Mapped[int] = mapped_column(default=7)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Task(db.Model):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        UniqueConstraint("pool_id", "external_id"),
+        Index("ix_tasks_pool_open", "pool_id", "filled", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    gold_answer: Mapped[Any | None] = mapped_column(JSON)  # set for gold tasks only; never shown
+    is_gold: Mapped[bool] = mapped_column(default=False)
+    # Set once `overlap` answers are in; submitted answers never go away, so it only turns on.
+    filled: Mapped[bool] = mapped_column(default=False)
+    consensus_answer: Mapped[Any | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    pool: Mapped[Pool] = relationship()
+
+
+class Assignment(db.Model):
+    """One worker's claim on one task slot, and then their answer and its review."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        UniqueConstraint("task_id", "worker_id"),  # a worker never gets the same task twice
+        Index("ix_assignments_task_state", "task_id", "state"),
+        Index("ix_assignments_pool_worker", "pool_id", "worker_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id", ondelete="CASCADE"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(10), default="claimed")  # claimed | submitted | expired
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer: Mapped[Any | None] = mapped_column(JSON)
+    is_gold: Mapped[bool] = mapped_column(default=False)
+    gold_correct: Mapped[bool | None]
+    review_state: Mapped[str] = mapped_column(String(10), default="pending", index=True)  # pending|approved|rejected
+    review_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    task: Mapped[Task] = relationship()
+    pool: Mapped[Pool] = relationship()
+
+
+class Suspension(db.Model):
+    __tablename__ = "pool_suspensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id", ondelete="CASCADE"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(Text)
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class EarningEntry(db.Model):
+    """Append-only: balances are sums of these, never stored counters."""
+
+    __tablename__ = "earning_entries"
+    __table_args__ = (Index("ix_earning_entries_worker_currency", "worker_id", "currency"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    pool_id: Mapped[int | None] = mapped_column(ForeignKey("pools.id"))
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # approval | bonus | reversal
+    amount_minor: Mapped[int] = mapped_column(BigInteger)  # negative for reversals
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set once, when a payout batch takes the entry: an entry is paid out exactly once.
+    payout_line_id: Mapped[int | None] = mapped_column(ForeignKey("payout_lines.id"), index=True)
+
+
+class PayoutBatch(db.Model):
+    __tablename__ = "payout_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    threshold_minor: Mapped[int] = mapped_column(BigInteger)
+
+    lines: Mapped[list[PayoutLine]] = relationship(back_populates="batch", order_by="PayoutLine.id")
+
+
+class PayoutLine(db.Model):
+    __tablename__ = "payout_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("payout_batches.id", ondelete="CASCADE"), index=True)
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    state: Mapped[str] = mapped_column(String(10), default="pending")  # pending | paid | failed
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    batch: Mapped[PayoutBatch] = relationship(back_populates="lines")
+
+
+class ApiToken(db.Model):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    prefix: Mapped[str] = mapped_column(String(12))  # shown in lists so admins can tell tokens apart
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(20), default="read")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,203 @@
+"""The earnings ledger and payouts. Amounts are integers of minor units with a currency.
+
+Entries are only ever added; a balance is a SUM. A payout batch takes each entry exactly once:
+the conditional UPDATE … WHERE payout_line_id IS NULL is the lock, so two batches created at
+the same moment cannot both include an entry."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass
+
+from babel.numbers import format_currency, get_currency_precision
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select, update
+
+from samaschool import audit
+from samaschool.auth.models import User
+from samaschool.errors import DomainError
+from samaschool.extensions import db
+from samaschool.pools.models import EarningEntry, PayoutBatch, PayoutLine
+
+
+class PayoutError(DomainError):
+    pass
+
+
+def money(amount_minor: int, currency: str, locale: str = "en") -> str:
+    """12345 KES -> 'KES 123.45', using the currency's own number of decimals."""
+    return format_currency(amount_minor / 10 ** get_currency_precision(currency), currency, locale=locale)
+
+
+def to_minor(amount: str, currency: str) -> int:
+    """'123.45' KES -> 12345, exactly (no floats): ValueError for more decimals than the currency has."""
+    text = amount.strip().replace(",", "")
+    whole, _dot, fraction = text.partition(".")
+    digits = get_currency_precision(currency)
+    if not whole.lstrip("-").isdigit() or (fraction and not fraction.isdigit()) or len(fraction) > digits:
+        raise ValueError(f"not an amount in {currency}")
+    sign = -1 if whole.startswith("-") else 1
+    return sign * (abs(int(whole)) * 10**digits + int((fraction or "0").ljust(digits, "0") or 0))
+
+
+def credit(
+    worker_id: int,
+    amount_minor: int,
+    currency: str,
+    kind: str,
+    *,
+    pool_id=None,
+    assignment_id=None,
+    reason: str = "",
+    actor=None,
+) -> EarningEntry:
+    entry = EarningEntry(
+        worker_id=worker_id,
+        pool_id=pool_id,
+        assignment_id=assignment_id,
+        kind=kind,
+        amount_minor=amount_minor,
+        currency=currency,
+        reason=reason,
+        created_by_id=actor.id if actor is not None else None,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def add_bonus(actor, worker: User, amount_minor: int, currency: str, reason: str) -> EarningEntry:
+    if amount_minor <= 0:
+        raise PayoutError(_("A bonus must be more than zero."))
+    entry = credit(worker.id, amount_minor, currency, "bonus", reason=reason, actor=actor)
+    db.session.flush()
+    audit.record(
+        actor, "earnings.bonus", entry, after={"amount_minor": amount_minor, "currency": currency}, reason=reason
+    )
+    return entry
+
+
+@dataclass
+class Balance:
+    currency: str
+    earned: int  # everything approved minus reversals, plus bonuses
+    in_payout: int  # taken by a batch not yet paid
+    paid: int
+
+    @property
+    def unpaid(self) -> int:
+        return self.earned - self.in_payout - self.paid
+
+
+def balances(worker_id: int) -> list[Balance]:
+    paid = case((PayoutLine.state == "paid", EarningEntry.amount_minor), else_=0)
+    pending = case((PayoutLine.state == "pending", EarningEntry.amount_minor), else_=0)
+    rows = db.session.execute(
+        select(EarningEntry.currency, func.sum(EarningEntry.amount_minor), func.sum(pending), func.sum(paid))
+        .outerjoin(PayoutLine, PayoutLine.id == EarningEntry.payout_line_id)
+        .where(EarningEntry.worker_id == worker_id)
+        .group_by(EarningEntry.currency)
+        .order_by(EarningEntry.currency)
+    )
+    return [
+        Balance(currency, int(earned or 0), int(in_payout or 0), int(paid_sum or 0))
+        for currency, earned, in_payout, paid_sum in rows
+    ]
+
+
+def create_batch(actor, currency: str, threshold_minor: int) -> PayoutBatch | None:
+    """Pay everyone whose unpaid balance in `currency` reaches the threshold. None if nobody does."""
+    due = db.session.execute(
+        select(EarningEntry.worker_id, func.sum(EarningEntry.amount_minor))
+        .where(EarningEntry.currency == currency, EarningEntry.payout_line_id.is_(None))
+        .group_by(EarningEntry.worker_id)
+        .having(func.sum(EarningEntry.amount_minor) >= max(1, threshold_minor))
+    ).all()
+    if not due:
+        return None
+    batch = PayoutBatch(created_by_id=actor.id, currency=currency, threshold_minor=threshold_minor)
+    db.session.add(batch)
+    db.session.flush()
+    for worker_id, _amount in due:
+        line = PayoutLine(
+            batch_id=batch.id,
+            worker_id=worker_id,
+            currency=currency,
+            amount_minor=0,
+            reference=f"SS-{batch.id}-{secrets.token_hex(4).upper()}",
+        )
+        db.session.add(line)
+        db.session.flush()
+        db.session.execute(
+            update(EarningEntry)
+            .where(
+                EarningEntry.worker_id == worker_id,
+                EarningEntry.currency == currency,
+                EarningEntry.payout_line_id.is_(None),
+            )
+            .values(payout_line_id=line.id)
+            .execution_options(synchronize_session=False)
+        )
+        line.amount_minor = int(
+            db.session.scalar(
+                select(func.coalesce(func.sum(EarningEntry.amount_minor), 0)).where(
+                    EarningEntry.payout_line_id == line.id
+                )
+            )
+        )
+        if line.amount_minor <= 0:  # another batch took these entries a moment ago
+            db.session.execute(
+                update(EarningEntry).where(EarningEntry.payout_line_id == line.id).values(payout_line_id=None)
+            )
+            db.session.delete(line)
+    db.session.flush()
+    db.session.refresh(batch)
+    if not batch.lines:
+        db.session.delete(batch)
+        return None
+    audit.record(actor, "payout.batch_created", batch, after={"lines": len(batch.lines), "currency": currency})
+    return batch
+
+
+def mark_line(actor, line: PayoutLine, state: str, note: str = "") -> bool:
+    """Mark a line paid or failed once. A failed line releases its entries for a later batch."""
+    if state not in ("paid", "failed"):
+        raise PayoutError(_("A line is marked paid or failed."))
+    changed = db.session.execute(
+        update(PayoutLine).where(PayoutLine.id == line.id, PayoutLine.state == "pending").values(state=state, note=note)
+    )
+    if changed.rowcount != 1:
+        return False
+    if state == "failed":
+        db.session.execute(
+            update(EarningEntry).where(EarningEntry.payout_line_id == line.id).values(payout_line_id=None)
+        )
+    db.session.refresh(line)
+    audit.record(actor, f"payout.line_{state}", line, before={"state": "pending"}, after={"state": state}, reason=note)
+    return True
+
+
+def batch_csv(batch: PayoutBatch) -> str:
+    """name, phone or account, currency, amount, reference: for a bulk mobile-money or bank upload."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["name", "account", "currency", "amount", "reference"])
+    users = {
+        u.id: u for u in db.session.scalars(select(User).where(User.id.in_([line.worker_id for line in batch.lines])))
+    }
+    digits = get_currency_precision(batch.currency)
+    for line in batch.lines:
+        if line.state == "failed":
+            continue
+        user = users[line.worker_id]
+        amount = f"{line.amount_minor / 10**digits:.{digits}f}"
+        writer.writerow(
+            [_csv_safe(user.name), _csv_safe(user.payout_account or ""), line.currency, amount, line.reference]
+        )
+    return out.getvalue()
+
+
+def _csv_safe(value: str) -> str:
+    """Spreadsheets run cells that start with = + - @ as formulas: neutralise them."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -1,0 +1,151 @@
+"""Worker pages: pools, a task, earnings."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from samaschool.db_types import utcnow
+from samaschool.errors import DomainError
+from samaschool.extensions import db
+from samaschool.forms import ActionForm
+from samaschool.pools import eligibility, money, services, work
+from samaschool.pools.models import Assignment, EarningEntry, Pool
+from samaschool.pools.quality import accuracy
+from samaschool.pools.task_types import InvalidTaskAnswer
+
+bp = Blueprint("pools", __name__)
+
+
+def _pool_or_404(slug: str) -> Pool:
+    pool = db.session.scalar(select(Pool).where(Pool.slug == slug, Pool.status != "draft"))
+    if pool is None:
+        abort(404)
+    return pool
+
+
+@bp.get("/pools")
+@login_required
+def index():
+    return render_template("pools/index.html", cards=services.open_pools_for(current_user), money=money.money)
+
+
+@bp.get("/pools/<slug>")
+@login_required
+def pool(slug: str):
+    pool = _pool_or_404(slug)
+    now = utcnow()
+    return render_template(
+        "pools/pool.html",
+        pool=pool,
+        check=eligibility.check(current_user, pool, now),
+        claims=work.open_claims(current_user.id, pool.id, now),
+        skill=accuracy(current_user.id, pool.id),
+        money=money.money,
+        form=ActionForm(),
+    )
+
+
+@bp.post("/pools/<slug>/claim")
+@login_required
+def claim(slug: str):
+    pool = _pool_or_404(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        assignment = work.claim_next_task(current_user, pool)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("pools.pool", slug=slug))
+    db.session.commit()
+    return redirect(url_for("pools.task", assignment_id=assignment.id))
+
+
+def _own_assignment(assignment_id: int) -> Assignment:
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.worker_id != current_user.id:
+        abort(404)
+    return assignment
+
+
+@bp.get("/work/<int:assignment_id>")
+@login_required
+def task(assignment_id: int):
+    assignment = _own_assignment(assignment_id)
+    if assignment.state != "claimed" or assignment.lease_expires_at <= utcnow():
+        flash(_("This task is no longer yours to answer."), "info")
+        return redirect(url_for("pools.pool", slug=assignment.pool.slug))
+    return _task_page(assignment, error=None)
+
+
+def _task_page(assignment: Assignment, error: str | None, status: int = 200):
+    return (
+        render_template(
+            "pools/task.html",
+            assignment=assignment,
+            pool=assignment.pool,
+            task=assignment.task,
+            error=error,
+            chosen=request.form.getlist("answer") if request.method == "POST" else [],
+            form=ActionForm(),
+        ),
+        status,
+    )
+
+
+@bp.post("/work/<int:assignment_id>")
+@login_required
+def submit(assignment_id: int):
+    assignment = _own_assignment(assignment_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    slug = assignment.pool.slug
+    try:
+        fresh = work.submit_answer(current_user, assignment, request.form)
+    except InvalidTaskAnswer as error:
+        db.session.rollback()
+        return _task_page(_own_assignment(assignment_id), str(error), 422)
+    except DomainError as error:
+        db.session.commit()  # an expired lease is recorded as such
+        flash(str(error), "error")
+        return redirect(url_for("pools.pool", slug=slug))
+    db.session.commit()
+    if fresh:
+        flash(_("Answer saved. Thank you!"), "success")
+    return redirect(url_for("pools.pool", slug=slug))
+
+
+@bp.get("/earnings")
+@login_required
+def earnings():
+    submissions = list(
+        db.session.scalars(
+            select(Assignment)
+            .where(Assignment.worker_id == current_user.id, Assignment.state == "submitted")
+            .order_by(Assignment.submitted_at.desc())
+            .limit(100)
+        )
+    )
+    entries = list(
+        db.session.scalars(
+            select(EarningEntry)
+            .where(EarningEntry.worker_id == current_user.id)
+            .order_by(EarningEntry.id.desc())
+            .limit(50)
+        )
+    )
+    pool_ids = sorted({s.pool_id for s in submissions})
+    pools = {p.id: p for p in db.session.scalars(select(Pool).where(Pool.id.in_(pool_ids)))}
+    return render_template(
+        "pools/earnings.html",
+        balances=money.balances(current_user.id),
+        summary=services.worker_summary(current_user.id),
+        submissions=submissions,
+        entries=entries,
+        accuracy={pid: accuracy(current_user.id, pid) for pid in pool_ids},
+        pools=pools,
+        money=money.money,
+    )

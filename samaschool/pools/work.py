@@ -1,0 +1,174 @@
+"""Claiming and submitting tasks. Two workers never hold the same task slot; a worker never
+gets the same task twice; a replayed submit changes nothing."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from samaschool.db_types import utcnow
+from samaschool.errors import DomainError
+from samaschool.extensions import db
+from samaschool.pools import eligibility
+from samaschool.pools.models import Assignment, Pool, Task
+from samaschool.pools.quality import enforce_threshold
+from samaschool.pools.review import auto_review_on_submit
+from samaschool.pools.task_types import REGISTRY
+
+
+class NotEligible(DomainError):
+    def __init__(self, result: eligibility.Eligibility):
+        super().__init__("; ".join(r.message for r in result.reasons))
+        self.result = result
+
+
+class NoTaskLeft(DomainError):
+    pass
+
+
+class LimitReached(DomainError):
+    pass
+
+
+class LeaseExpired(DomainError):
+    pass
+
+
+def _live(now: datetime):
+    """Assignments that hold a slot: submitted, or claimed with time left on the lease."""
+    return or_(Assignment.state == "submitted", and_(Assignment.state == "claimed", Assignment.lease_expires_at > now))
+
+
+def open_claims(worker_id: int, pool_id: int, now: datetime) -> list[Assignment]:
+    return list(
+        db.session.scalars(
+            select(Assignment)
+            .where(
+                Assignment.worker_id == worker_id,
+                Assignment.pool_id == pool_id,
+                Assignment.state == "claimed",
+                Assignment.lease_expires_at > now,
+            )
+            .order_by(Assignment.claimed_at)
+        )
+    )
+
+
+def claim_next_task(worker, pool: Pool, now: datetime | None = None) -> Assignment:
+    """The worker's open claim in this pool, or a newly claimed task with a lease.
+
+    Raises NotEligible, LimitReached or NoTaskLeft. On PostgreSQL the candidate task row is
+    taken with FOR UPDATE SKIP LOCKED, so concurrent workers pass each other by; on SQLite the
+    write transaction (BEGIN IMMEDIATE) serialises claims.
+    """
+    now = now or utcnow()
+    check = eligibility.check(worker, pool, now)
+    if not check.eligible:
+        raise NotEligible(check)
+    held = open_claims(worker.id, pool.id, now)
+    if held:
+        return held[0]
+    if pool.daily_cap:
+        start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        done_today = db.session.scalar(
+            select(func.count()).where(
+                Assignment.worker_id == worker.id,
+                Assignment.pool_id == pool.id,
+                Assignment.claimed_at >= start_of_day,
+                Assignment.state != "expired",
+            )
+        )
+        if done_today >= pool.daily_cap:
+            raise LimitReached(
+                _("You have done today's %(count)d tasks in this pool. Come back tomorrow.", count=pool.daily_cap)
+            )
+    live_count = select(func.count()).where(Assignment.task_id == Task.id, _live(now)).correlate(Task).scalar_subquery()
+    mine = exists().where(Assignment.task_id == Task.id, Assignment.worker_id == worker.id)
+    task = db.session.scalar(
+        select(Task)
+        .where(Task.pool_id == pool.id, Task.filled.is_(False), ~mine, live_count < pool.overlap)
+        .order_by(Task.id)
+        .limit(1)
+        .with_for_update(skip_locked=True, of=Task)
+    )
+    if task is None:
+        raise NoTaskLeft(_("No tasks are waiting for you in this pool right now. Check again later."))
+    assignment = Assignment(
+        task_id=task.id,
+        pool_id=pool.id,
+        worker_id=worker.id,
+        claimed_at=now,
+        lease_expires_at=now + timedelta(minutes=pool.lease_minutes),
+        is_gold=task.is_gold,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(assignment)
+    except IntegrityError:
+        raise NoTaskLeft(_("That task was just taken. Try again.")) from None
+    return assignment
+
+
+def submit_answer(worker, assignment: Assignment, form, now: datetime | None = None) -> bool:
+    """Record the worker's answer once. Returns False for a replay (nothing changes).
+
+    Raises NotEligible (a requirement was lost), LeaseExpired, or InvalidTaskAnswer.
+    """
+    now = now or utcnow()
+    if assignment.state == "submitted":
+        return False
+    pool = assignment.pool
+    check = eligibility.check(worker, pool, now)
+    if not check.eligible:
+        raise NotEligible(check)
+    if assignment.state != "claimed" or assignment.lease_expires_at <= now:
+        assignment.state = "expired"
+        raise LeaseExpired(_("Your time for this task ran out and it went back to the pool. Get a new task."))
+    kind = REGISTRY[pool.task_type]
+    answer = kind.parse(form, pool.labels)
+    done = db.session.execute(
+        update(Assignment)
+        .where(Assignment.id == assignment.id, Assignment.state == "claimed")
+        .values(state="submitted", answer=answer, submitted_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:
+        db.session.refresh(assignment)
+        return False
+    assignment.state, assignment.answer, assignment.submitted_at = "submitted", answer, now
+    task = assignment.task
+    if task.is_gold:
+        assignment.gold_correct = kind.matches(answer, task.gold_answer)
+    db.session.flush()
+    _after_answer(task, pool, kind)
+    if task.is_gold:
+        enforce_threshold(worker, pool, now)
+    auto_review_on_submit(assignment, now)
+    return True
+
+
+def _after_answer(task: Task, pool: Pool, kind) -> None:
+    answers = list(
+        db.session.scalars(
+            select(Assignment.answer).where(Assignment.task_id == task.id, Assignment.state == "submitted")
+        )
+    )
+    if len(answers) >= pool.overlap:
+        task.filled = True
+        if pool.overlap > 1:
+            task.consensus_answer = kind.consensus(answers)
+
+
+def expire_leases(now: datetime | None = None) -> int:
+    """Mark lapsed claims expired (their tasks are already claimable again)."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(Assignment)
+        .where(Assignment.state == "claimed", Assignment.lease_expires_at <= now)
+        .values(state="expired")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
