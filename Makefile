@@ -6,14 +6,23 @@ FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint format setup clean
+.PHONY: run test lint format setup clean messages
+
+# After changing user-facing strings: refresh the template and the Swahili catalogue.
+messages: $(BIN)/activate
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --project=Samaschool .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l sw --no-fuzzy-matching
 
 $(BIN)/activate: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(BIN)/activate
 
-setup: $(BIN)/activate
+# Compiled message catalogues are build output: made from the .po files, never committed.
+translations/sw/LC_MESSAGES/messages.mo: translations/sw/LC_MESSAGES/messages.po $(BIN)/activate
+	$(BIN)/pybabel compile -q -d translations
+
+setup: $(BIN)/activate translations/sw/LC_MESSAGES/messages.mo
 	$(FLASK) db upgrade
 	$(FLASK) courses import
 	$(FLASK) users ensure-admin
@@ -32,7 +41,7 @@ format: $(BIN)/activate
 	$(BIN)/ruff check --fix .
 
 # The suite on SQLite, then on PostgreSQL when TEST_POSTGRES_URL names a database.
-test: lint
+test: lint translations/sw/LC_MESSAGES/messages.mo
 	$(BIN)/python -m pytest
 	@if [ -n "$$TEST_POSTGRES_URL" ]; then \
 		echo "== the suite again on PostgreSQL =="; \

@@ -61,6 +61,7 @@ def from_env(instance_path: str) -> dict:
         "RATELIMIT_HEADERS_ENABLED": False,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent / "translations"),
         "COMPRESS_MIMETYPES": [
             "text/html",
             "text/css",
