@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, has_request_context, render_template, request
+from flask import Flask, has_request_context, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -150,7 +150,11 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
+    api_codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
+
     def page(status: int, title: str, message: str):
+        if request.path.startswith("/api/"):  # machines get JSON with a stable code, never a page
+            return jsonify(error={"code": api_codes.get(status, "error"), "message": message}), status
         return render_template("errors/error.html", status=status, title=title, message=message), status
 
     @app.errorhandler(400)

@@ -108,6 +108,7 @@ def document() -> dict:
                                         "pool_not_found",
                                         "bad_request",
                                         "rate_limited",
+                                        "forbidden",
                                         "method_not_allowed",
                                         "error",
                                     ],

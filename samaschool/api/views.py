@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 from sqlalchemy import and_, exists, or_, select
-from werkzeug.exceptions import HTTPException
 
 from samaschool.api.openapi import document
 from samaschool.auth.models import User
@@ -32,14 +31,6 @@ def _token_key() -> str:
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
     return jsonify(error={"code": error.code, "message": error.message}), error.status
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(error: HTTPException):
-    codes = {404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
-    code = codes.get(error.code or 500, "error")
-    message = "Too many requests; slow down." if error.code == 429 else (error.description or code)
-    return jsonify(error={"code": code, "message": message}), error.code
 
 
 @bp.before_request
