@@ -1,0 +1,59 @@
+"""From a locked pool, through the course and the certificate, to a task, its approval and earnings."""
+
+from samaschool.permissions import Role
+from tests.browser.conftest import screenshot
+from tests.factories import PASSWORD
+
+
+def _login(page, live_server, email):
+    page.goto(f"{live_server}/account/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+
+def test_locked_pool_to_course_to_certificate_to_paid_task(live_server, browser, make):
+    course = make.course(title="Data Annotation Essentials", modules=1, lessons_per_module=1)
+    exam = make.quiz(course, module=None, key="exam", title="Certification exam", pass_mark_percent=80)
+    certification = make.certification(course, quiz=exam, min_percent=80)
+    pool = make.pool(certification=certification, name="Product classification")
+    make.tasks(pool, 3)
+    learner = make.user(name="Akinyi Odhiambo")
+    admin = make.user(Role.ADMIN)
+
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    _login(page, live_server, learner.email)
+    page.get_by_role("link", name="Paid work").click()
+    assert "Locked." in page.content() and "You have completed 0 of 1 modules." in page.content()
+    page.get_by_role("link", name="Go to the course").first.click()
+    page.get_by_role("button", name="Enrol in this course").click()
+    page.get_by_role("button", name="Mark complete").click()
+    page.goto(f"{live_server}/courses/{course.slug}/quizzes/exam")
+    page.get_by_role("button", name="Start attempt").click()
+    for question in page.locator("section.question").all():
+        question.locator("label.choice", has_text="Right").first.click()
+    page.get_by_role("button", name="Submit all answers").click()
+    assert "Congratulations! You earned the Data Annotation Certificate." in page.content()
+
+    page.get_by_role("link", name="Paid work").click()
+    page.get_by_role("link", name="Start working").click()
+    page.get_by_role("button", name="Get a task").click()
+    assert "Phone model 1" in page.content()
+    page.get_by_label("Electronics > Mobile phones").check()
+    screenshot(page, "paid-task")
+    page.get_by_role("button", name="Submit answer").click()
+    assert "Answer saved" in page.content()
+
+    reviewer = browser.new_context(viewport={"width": 1000, "height": 800}).new_page()
+    _login(reviewer, live_server, admin.email)
+    reviewer.goto(f"{live_server}/manage/review")
+    reviewer.locator("input[name=ids]").first.check()
+    reviewer.get_by_label("Action").select_option("approve")
+    reviewer.get_by_role("button", name="Apply to selected").click()
+    assert "1 submission(s) updated." in reviewer.content()
+
+    page.goto(f"{live_server}/earnings")
+    assert "Approved" in page.content() and "KES" in page.content() and "5.00" in page.content()
+    screenshot(page, "earnings")
+    context.close()
