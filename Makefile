@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint format setup clean messages
+.PHONY: run test lint format setup clean messages bench
 
 # After changing user-facing strings: refresh the template and the Swahili catalogue.
 messages: $(BIN)/activate
@@ -50,3 +50,7 @@ test: lint translations/sw/LC_MESSAGES/messages.mo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Figures for BENCHMARKS.md; needs a scratch PostgreSQL database (it is emptied).
+bench: $(BIN)/activate
+	BENCH_DATABASE_URL="$${BENCH_DATABASE_URL:-$$TEST_POSTGRES_URL}" $(BIN)/python bench/claims.py

@@ -57,6 +57,9 @@ class Task(db.Model):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     gold_answer: Mapped[Any | None] = mapped_column(JSON)  # set for gold tasks only; never shown
     is_gold: Mapped[bool] = mapped_column(default=False)
+    # Slots held by live claims and submitted answers, at most `overlap`. Claiming is a
+    # conditional UPDATE of this number, so the database itself refuses a slot taken twice.
+    slots_taken: Mapped[int] = mapped_column(default=0)
     # Set once `overlap` answers are in; submitted answers never go away, so it only turns on.
     filled: Mapped[bool] = mapped_column(default=False)
     consensus_answer: Mapped[Any | None] = mapped_column(JSON)
@@ -73,6 +76,7 @@ class Assignment(db.Model):
         UniqueConstraint("task_id", "worker_id"),  # a worker never gets the same task twice
         Index("ix_assignments_task_state", "task_id", "state"),
         Index("ix_assignments_pool_worker", "pool_id", "worker_id", "state"),
+        Index("ix_assignments_pool_lease", "pool_id", "state", "lease_expires_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,10 +3,11 @@ gets the same task twice; a replayed submit changes nothing."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from samaschool.db_types import utcnow
@@ -35,11 +36,6 @@ class LimitReached(DomainError):
 
 class LeaseExpired(DomainError):
     pass
-
-
-def _live(now: datetime):
-    """Assignments that hold a slot: submitted, or claimed with time left on the lease."""
-    return or_(Assignment.state == "submitted", and_(Assignment.state == "claimed", Assignment.lease_expires_at > now))
 
 
 def open_claims(worker_id: int, pool_id: int, now: datetime) -> list[Assignment]:
@@ -85,15 +81,30 @@ def claim_next_task(worker, pool: Pool, now: datetime | None = None) -> Assignme
             raise LimitReached(
                 _("You have done today's %(count)d tasks in this pool. Come back tomorrow.", count=pool.daily_cap)
             )
-    live_count = select(func.count()).where(Assignment.task_id == Task.id, _live(now)).correlate(Task).scalar_subquery()
+    expire_leases(now, pool_id=pool.id)
     mine = exists().where(Assignment.task_id == Task.id, Assignment.worker_id == worker.id)
-    task = db.session.scalar(
-        select(Task)
-        .where(Task.pool_id == pool.id, Task.filled.is_(False), ~mine, live_count < pool.overlap)
-        .order_by(Task.id)
-        .limit(1)
-        .with_for_update(skip_locked=True, of=Task)
-    )
+    task = None
+    for _attempt in range(5):
+        candidate = db.session.scalar(
+            select(Task)
+            .where(Task.pool_id == pool.id, Task.filled.is_(False), Task.slots_taken < pool.overlap, ~mine)
+            .order_by(Task.id)
+            .limit(1)
+            .with_for_update(skip_locked=True, of=Task)
+        )
+        if candidate is None:
+            break
+        # The guard is checked again on the newest row version, so of two claimers that
+        # picked the same task only one gets the slot; the other tries the next task.
+        taken = db.session.execute(
+            update(Task)
+            .where(Task.id == candidate.id, Task.slots_taken < pool.overlap)
+            .values(slots_taken=Task.slots_taken + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:
+            task = candidate
+            break
     if task is None:
         raise NoTaskLeft(_("No tasks are waiting for you in this pool right now. Check again later."))
     assignment = Assignment(
@@ -125,13 +136,14 @@ def submit_answer(worker, assignment: Assignment, form, now: datetime | None = N
     if not check.eligible:
         raise NotEligible(check)
     if assignment.state != "claimed" or assignment.lease_expires_at <= now:
-        assignment.state = "expired"
+        expire_leases(now, pool_id=assignment.pool_id)
+        db.session.refresh(assignment)
         raise LeaseExpired(_("Your time for this task ran out and it went back to the pool. Get a new task."))
     kind = REGISTRY[pool.task_type]
     answer = kind.parse(form, pool.labels)
     done = db.session.execute(
         update(Assignment)
-        .where(Assignment.id == assignment.id, Assignment.state == "claimed")
+        .where(Assignment.id == assignment.id, Assignment.state == "claimed", Assignment.lease_expires_at > now)
         .values(state="submitted", answer=answer, submitted_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -162,13 +174,25 @@ def _after_answer(task: Task, pool: Pool, kind) -> None:
             task.consensus_answer = kind.consensus(answers)
 
 
-def expire_leases(now: datetime | None = None) -> int:
-    """Mark lapsed claims expired (their tasks are already claimable again)."""
+def expire_leases(now: datetime | None = None, *, pool_id: int | None = None) -> int:
+    """Mark lapsed claims expired and give their slots back to the pool (each exactly once:
+    only the request whose UPDATE flips a claim from 'claimed' returns its slot)."""
     now = now or utcnow()
-    result = db.session.execute(
-        update(Assignment)
-        .where(Assignment.state == "claimed", Assignment.lease_expires_at <= now)
-        .values(state="expired")
-        .execution_options(synchronize_session=False)
+    query = update(Assignment).where(Assignment.state == "claimed", Assignment.lease_expires_at <= now)
+    if pool_id is not None:
+        query = query.where(Assignment.pool_id == pool_id)
+    freed = (
+        db.session.execute(
+            query.values(state="expired").returning(Assignment.task_id).execution_options(synchronize_session=False)
+        )
+        .scalars()
+        .all()
     )
-    return result.rowcount
+    for task_id, count in Counter(freed).items():
+        db.session.execute(
+            update(Task)
+            .where(Task.id == task_id)
+            .values(slots_taken=Task.slots_taken - count)
+            .execution_options(synchronize_session=False)
+        )
+    return len(freed)

@@ -1,8 +1,8 @@
 """task pools, ledger, payouts, api tokens
 
-Revision ID: bcdf50eaf7c6
+Revision ID: c64ade33d3e0
 Revises: 7811331bfed0
-Create Date: 2026-11-27 19:35:28.148734
+Create Date: 2026-11-27 19:45:21.311188
 
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "bcdf50eaf7c6"
+revision = "c64ade33d3e0"
 down_revision = "7811331bfed0"
 branch_labels = None
 depends_on = None
@@ -109,6 +109,7 @@ def upgrade():
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("gold_answer", sa.JSON(), nullable=True),
         sa.Column("is_gold", sa.Boolean(), nullable=False),
+        sa.Column("slots_taken", sa.Integer(), nullable=False),
         sa.Column("filled", sa.Boolean(), nullable=False),
         sa.Column("consensus_answer", sa.JSON(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -150,6 +151,7 @@ def upgrade():
         sa.UniqueConstraint("task_id", "worker_id", name=op.f("uq_assignments_task_id_worker_id")),
     )
     with op.batch_alter_table("assignments", schema=None) as batch_op:
+        batch_op.create_index("ix_assignments_pool_lease", ["pool_id", "state", "lease_expires_at"], unique=False)
         batch_op.create_index("ix_assignments_pool_worker", ["pool_id", "worker_id", "state"], unique=False)
         batch_op.create_index(batch_op.f("ix_assignments_review_state"), ["review_state"], unique=False)
         batch_op.create_index("ix_assignments_task_state", ["task_id", "state"], unique=False)
@@ -237,6 +239,7 @@ def downgrade():
         batch_op.drop_index("ix_assignments_task_state")
         batch_op.drop_index(batch_op.f("ix_assignments_review_state"))
         batch_op.drop_index("ix_assignments_pool_worker")
+        batch_op.drop_index("ix_assignments_pool_lease")
 
     op.drop_table("assignments")
     with op.batch_alter_table("tasks", schema=None) as batch_op:
