@@ -25,6 +25,7 @@ translations/sw/LC_MESSAGES/messages.mo: translations/sw/LC_MESSAGES/messages.po
 setup: $(BIN)/activate translations/sw/LC_MESSAGES/messages.mo
 	$(FLASK) db upgrade
 	$(FLASK) courses import
+	$(FLASK) pools seed-demo
 	$(FLASK) users ensure-admin
 
 # One worker with threads: the default in-memory rate-limit store is per process.

@@ -59,7 +59,10 @@ def check(user, pool: Pool, now: datetime | None = None) -> Eligibility:
         result.reasons.append(Reason("account_inactive", _("This account is deactivated.")))
     for slug in pool.required_certifications:
         certification = db.session.scalar(select(Certification).where(Certification.slug == slug))
-        if certification is None:
+        if certification is None:  # a requirement nobody can meet locks the pool; it never opens it
+            result.reasons.append(
+                Reason("certification_missing", _("This pool needs a certification that is not offered."))
+            )
             continue
         result.reasons.extend(_certification_reasons(user, certification, now))
     if pool.countries and user.country not in pool.countries:
