@@ -105,6 +105,12 @@ class ProfileForm(FlaskForm):
     )
     country = SelectField(_l("Country"), validators=[InputRequired()])
     preferred_language = SelectField(_l("Preferred language"), validators=[InputRequired()])
+    payout_account = StringField(
+        _l("Where to send your earnings (optional)"),
+        validators=[Optional(), Length(max=100)],
+        filters=[strip],
+        description=_l("Your mobile-money number (M-Pesa, MTN MoMo, Airtel Money, UPI ID) or bank account."),
+    )
     timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
     gender = SelectField(_l("Gender (optional)"), choices=GENDERS, validators=[Optional()])
     birth_year = IntegerField(_l("Year of birth (optional)"), validators=[Optional(), NumberRange(min=1900)])

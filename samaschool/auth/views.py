@@ -129,6 +129,7 @@ def profile():
         form.populate_obj(current_user)
         current_user.gender = form.gender.data or None
         current_user.certificate_name = form.certificate_name.data or None
+        current_user.payout_account = form.payout_account.data or None
         db.session.commit()
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("auth.profile"))

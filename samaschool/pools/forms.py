@@ -102,3 +102,10 @@ class LineForm(FlaskForm):
 
 class TokenForm(FlaskForm):
     name = StringField(_l("What the token is for"), validators=[InputRequired(), Length(max=120)])
+
+
+class BonusForm(FlaskForm):
+    email = StringField(_l("Worker's email"), validators=[InputRequired(), Length(max=254)])
+    amount = StringField(_l("Amount (e.g. 50.00)"), validators=[InputRequired()])
+    currency = StringField(_l("Currency"), validators=[InputRequired(), Regexp(r"^[A-Z]{3}$")])
+    reason = StringField(_l("Reason (the worker sees it)"), validators=[InputRequired(), Length(max=500)])

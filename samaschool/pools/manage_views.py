@@ -15,7 +15,7 @@ from samaschool.extensions import db
 from samaschool.forms import ActionForm
 from samaschool.permissions import Role, pool_manager_required, role_required
 from samaschool.pools import api_tokens, money, quality, review, services, tasks
-from samaschool.pools.forms import BatchForm, LineForm, PoolForm, ReviewForm, TaskImportForm, TokenForm
+from samaschool.pools.forms import BatchForm, BonusForm, LineForm, PoolForm, ReviewForm, TaskImportForm, TokenForm
 from samaschool.pools.models import ApiToken, Assignment, PayoutBatch, PayoutLine, Pool, Suspension
 from samaschool.pools.task_types import REGISTRY
 
@@ -171,10 +171,36 @@ def payouts():
                 flash(_("Nobody has that much waiting to be paid."), "info")
                 return redirect(url_for(".payouts"))
             return redirect(url_for(".batch", batch_id=batch.id))
+    return _payouts_page(form, BonusForm())
+
+
+def _payouts_page(form: BatchForm, bonus_form: BonusForm):
     batches = list(db.session.scalars(select(PayoutBatch).order_by(PayoutBatch.id.desc()).limit(50)))
-    return render_template(
-        "pools/payouts.html", form=form, batches=batches, money=money.money
-    ), 422 if form.errors else 200
+    status = 422 if form.errors or bonus_form.errors else 200
+    return render_template("pools/payouts.html", form=form, bonus_form=bonus_form, batches=batches), status
+
+
+@bp.post("/bonuses")
+@role_required(Role.ADMIN)
+def bonus():
+    form = BonusForm()
+    if form.validate_on_submit():
+        worker = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        if worker is None:
+            form.email.errors.append(_("No account has this email."))
+        else:
+            try:
+                amount = money.to_minor(form.amount.data, form.currency.data)
+                money.add_bonus(current_user, worker, amount, form.currency.data, form.reason.data)
+            except ValueError:
+                form.amount.errors.append(_("Give an amount like 50 or 50.00."))
+            except DomainError as error:
+                form.amount.errors.append(str(error))
+            else:
+                db.session.commit()
+                flash(_("Bonus added to %(name)s's earnings.", name=worker.name), "success")
+                return redirect(url_for(".payouts"))
+    return _payouts_page(BatchForm(formdata=None), form)
 
 
 @bp.get("/payouts/<int:batch_id>")

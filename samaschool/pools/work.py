@@ -65,8 +65,8 @@ def claim_next_task(worker, pool: Pool, now: datetime | None = None) -> Assignme
     if not check.eligible:
         raise NotEligible(check)
     held = open_claims(worker.id, pool.id, now)
-    if held:
-        return held[0]
+    if len(held) >= pool.max_concurrent_claims:
+        return held[0]  # finish what you hold first
     if pool.daily_cap:
         start_of_day = now.replace(hour=0, minute=0, second=0, microsecond=0)
         done_today = db.session.scalar(

@@ -258,3 +258,34 @@ def test_pool_pages_are_for_managers(app, make):
     with app.app_context():
         pool = db.session.scalar(select(Pool).where(Pool.slug == "image-tags"))
         assert pool.reward_minor == 250 and pool.labels == ["person", "vehicle", "animal"]
+
+
+def test_admin_adds_a_bonus_and_reinstates_a_suspended_worker(app, make, certified_pool):
+    _course, _certification, pool, worker = certified_pool
+    admin = make.user(Role.ADMIN)
+    client = logged_in(app, admin)
+    bad = client.submit(
+        "/manage/bonuses",
+        {"email": worker.email, "amount": "12.345", "currency": "KES", "reason": "great week"},
+        page="/manage/payouts",
+    )
+    assert bad.status_code == 422 and 'value="great week"' in bad.get_data(as_text=True)
+    client.submit(
+        "/manage/bonuses",
+        {"email": worker.email, "amount": "50", "currency": "KES", "reason": "great week"},
+        page="/manage/payouts",
+    )
+    with app.app_context():
+        assert [b.earned for b in money.balances(worker.id)] == [5000]
+        from samaschool.pools.models import Suspension
+
+        suspension = Suspension(
+            pool_id=pool.id, worker_id=worker.id, ends_at=utcnow() + timedelta(days=7), reason="low accuracy"
+        )
+        db.session.add(suspension)
+        db.session.commit()
+        suspension_id = suspension.id
+    assert "low accuracy" in client.get(f"/manage/pools/{pool.id}/tasks").get_data(as_text=True)
+    client.submit(f"/manage/suspensions/{suspension_id}/lift", page=f"/manage/pools/{pool.id}/tasks")
+    page = logged_in(app, worker).get(f"/pools/{pool.slug}").get_data(as_text=True)
+    assert "Get a task" in page
