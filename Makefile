@@ -20,7 +20,7 @@ $(BIN)/activate: requirements.txt requirements-dev.txt
 
 # Compiled message catalogues are build output: made from the .po files, never committed.
 translations/sw/LC_MESSAGES/messages.mo: translations/sw/LC_MESSAGES/messages.po $(BIN)/activate
-	$(BIN)/pybabel compile -q -d translations
+	$(BIN)/pybabel compile -d translations
 
 setup: $(BIN)/activate translations/sw/LC_MESSAGES/messages.mo
 	$(FLASK) db upgrade
