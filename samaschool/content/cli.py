@@ -16,21 +16,23 @@ from samaschool.extensions import db
 courses_cli = AppGroup("courses", help="Check and import course content from the courses/ folder.")
 
 
-def _root(path: str | None) -> Path:
-    return Path(path or current_app.config["SAMASCHOOL_COURSES_PATH"])
+def _checked_content(path: str | None, consequence: str):
+    """Everything under PATH, or every problem printed as file:line: message and exit 1."""
+    content = read_content(Path(path or current_app.config["SAMASCHOOL_COURSES_PATH"]))
+    if content.problems:
+        for problem in content.problems:
+            click.echo(str(problem))
+        click.echo(f"{len(content.problems)} problem(s) found{consequence}.", err=True)
+        raise SystemExit(1)
+    return content
 
 
 @courses_cli.command("validate")
 @click.argument("path", required=False)
 def validate_command(path: str | None) -> None:
     """Check every course under PATH (default: courses/); print file:line: message per problem."""
-    content = read_content(_root(path))
-    specs, problems = content.courses, content.problems
-    if problems:
-        for problem in problems:
-            click.echo(str(problem))
-        click.echo(f"{len(problems)} problem(s) found.", err=True)
-        raise SystemExit(1)
+    content = _checked_content(path, "")
+    specs = content.courses
     lessons = sum(len(spec.lessons) for spec in specs)
     questions = sum(len(spec.questions) for spec in specs)
     quizzes = sum(len(spec.quizzes) for spec in specs)
@@ -44,13 +46,8 @@ def validate_command(path: str | None) -> None:
 @click.argument("path", required=False)
 def import_command(path: str | None) -> None:
     """Validate, then import every course under PATH. Writes nothing if anything is wrong."""
-    content = read_content(_root(path))
-    specs, problems = content.courses, content.problems
-    if problems:
-        for problem in problems:
-            click.echo(str(problem))
-        click.echo(f"{len(problems)} problem(s) found; nothing was imported.", err=True)
-        raise SystemExit(1)
+    content = _checked_content(path, "; nothing was imported")
+    specs = content.courses
     total = sum(len(spec.lessons) for spec in specs)
     try:
         with click.progressbar(length=total, label="Importing lessons", file=sys.stderr) as bar:

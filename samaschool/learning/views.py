@@ -18,9 +18,8 @@ def dashboard():
     return render_template("learning/dashboard.html", items=services.dashboard(current_user))
 
 
-@bp.get("/courses/<slug>/lessons/<lesson_slug>")
-@login_required
-def lesson(slug: str, lesson_slug: str):
+def _course_and_lesson(slug: str, lesson_slug: str):
+    """The visible course, its lessons in reading order, and the lesson's place; or 404."""
     course = catalog.get_course_outline(slug)
     if course is None:
         abort(404)
@@ -28,6 +27,13 @@ def lesson(slug: str, lesson_slug: str):
     index = next((i for i, item in enumerate(lessons) if item.slug == lesson_slug), None)
     if index is None:
         abort(404)
+    return course, lessons, index
+
+
+@bp.get("/courses/<slug>/lessons/<lesson_slug>")
+@login_required
+def lesson(slug: str, lesson_slug: str):
+    course, lessons, index = _course_and_lesson(slug, lesson_slug)
     current = lessons[index]
     if not services.record_visit(current_user, current):
         flash(_("Enrol in this course to read its lessons and keep your progress."), "info")
@@ -56,13 +62,7 @@ def lesson(slug: str, lesson_slug: str):
 @bp.post("/courses/<slug>/lessons/<lesson_slug>/complete")
 @login_required
 def complete(slug: str, lesson_slug: str):
-    course = catalog.get_course_outline(slug)
-    if course is None:
-        abort(404)
-    lessons = catalog.ordered_lessons(course)
-    index = next((i for i, item in enumerate(lessons) if item.slug == lesson_slug), None)
-    if index is None:
-        abort(404)
+    course, lessons, index = _course_and_lesson(slug, lesson_slug)
     if not ActionForm().validate_on_submit():
         abort(400)
     enrolment = catalog.find_enrolment(current_user, course)

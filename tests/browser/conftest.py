@@ -55,3 +55,26 @@ def page(browser):
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, live_server: str, email: str, password: str) -> None:
+    page.goto(f"{live_server}/account/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def answer_every_question(page, starting_with: str) -> None:
+    """Tick, in each question on the page, the first choice whose text starts so."""
+    for question in page.locator("section.question").all():
+        question.locator("label.choice", has_text=starting_with).first.click()
+
+
+def pass_the_exam(page, live_server: str, course_slug: str) -> None:
+    """From the learner's first visit: enrol, finish the (one) lesson, pass the course exam."""
+    page.get_by_role("button", name="Enrol in this course").click()
+    page.get_by_role("button", name="Mark complete").click()
+    page.goto(f"{live_server}/courses/{course_slug}/quizzes/exam")
+    page.get_by_role("button", name="Start attempt").click()
+    answer_every_question(page, "Right")
+    page.get_by_role("button", name="Submit all answers").click()

@@ -3,7 +3,7 @@
 import re
 
 from samaschool.certification.documents import qr_svg
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, pass_the_exam, screenshot
 from tests.factories import PASSWORD
 
 
@@ -14,18 +14,9 @@ def test_pass_exam_download_pdf_and_verify(live_server, browser, make):
     learner = make.user(name="Wanjiru Kamau")
     context = browser.new_context(viewport={"width": 360, "height": 740}, accept_downloads=True)
     page = context.new_page()
-    page.goto(f"{live_server}/account/login")
-    page.get_by_label("Email").fill(learner.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server, learner.email, PASSWORD)
     page.goto(f"{live_server}/courses/{course.slug}")
-    page.get_by_role("button", name="Enrol in this course").click()
-    page.get_by_role("button", name="Mark complete").click()
-    page.goto(f"{live_server}/courses/{course.slug}/quizzes/exam")
-    page.get_by_role("button", name="Start attempt").click()
-    for question in page.locator("section.question").all():
-        question.locator("label.choice", has_text="Right").first.click()
-    page.get_by_role("button", name="Submit all answers").click()
+    pass_the_exam(page, live_server, course.slug)
     assert "You passed" in page.content()
     page.get_by_role("link", name="See your certificate").click()
     assert page.get_by_role("heading", name="Data Annotation Certificate").is_visible()

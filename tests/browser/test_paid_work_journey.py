@@ -1,15 +1,8 @@
 """From a locked pool, through the course and the certificate, to a task, its approval and earnings."""
 
 from samaschool.permissions import Role
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import log_in, pass_the_exam, screenshot
 from tests.factories import PASSWORD
-
-
-def _login(page, live_server, email):
-    page.goto(f"{live_server}/account/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_locked_pool_to_course_to_certificate_to_paid_task(live_server, browser, make):
@@ -23,17 +16,11 @@ def test_locked_pool_to_course_to_certificate_to_paid_task(live_server, browser,
 
     context = browser.new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
-    _login(page, live_server, learner.email)
+    log_in(page, live_server, learner.email, PASSWORD)
     page.get_by_role("link", name="Paid work").click()
     assert "Locked." in page.content() and "You have completed 0 of 1 modules." in page.content()
     page.get_by_role("link", name="Go to the course").first.click()
-    page.get_by_role("button", name="Enrol in this course").click()
-    page.get_by_role("button", name="Mark complete").click()
-    page.goto(f"{live_server}/courses/{course.slug}/quizzes/exam")
-    page.get_by_role("button", name="Start attempt").click()
-    for question in page.locator("section.question").all():
-        question.locator("label.choice", has_text="Right").first.click()
-    page.get_by_role("button", name="Submit all answers").click()
+    pass_the_exam(page, live_server, course.slug)
     assert "Congratulations! You earned the Data Annotation Certificate." in page.content()
 
     page.get_by_role("link", name="Paid work").click()
@@ -46,7 +33,7 @@ def test_locked_pool_to_course_to_certificate_to_paid_task(live_server, browser,
     assert "Answer saved" in page.content()
 
     reviewer = browser.new_context(viewport={"width": 1000, "height": 800}).new_page()
-    _login(reviewer, live_server, admin.email)
+    log_in(reviewer, live_server, admin.email, PASSWORD)
     reviewer.goto(f"{live_server}/manage/review")
     reviewer.locator("input[name=ids]").first.check()
     reviewer.get_by_label("Action").select_option("approve")

@@ -6,32 +6,24 @@ from sqlalchemy import select
 
 from samaschool.assessments.models import Attempt
 from samaschool.extensions import db
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import answer_every_question, log_in, screenshot
 from tests.factories import PASSWORD
-
-
-def _answer(page, prefix: str):
-    for question in page.locator("section.question").all():
-        question.locator("label.choice", has_text=prefix).first.click()
 
 
 def test_fail_wait_pass_and_module_complete(app, live_server, page, make):
     course = make.course(title="Data Annotation Essentials", modules=1, lessons_per_module=1)
     make.quiz(course, title="Module 1 quiz", retry_delay_minutes=1, questions_per_page=2, pass_mark_percent=60)
     learner = make.user()
-    page.goto(f"{live_server}/account/login")
-    page.get_by_label("Email").fill(learner.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    log_in(page, live_server, learner.email, PASSWORD)
     page.goto(f"{live_server}/courses/{course.slug}")
     page.get_by_role("button", name="Enrol in this course").click()
     page.get_by_role("button", name="Mark complete").click()  # the last lesson leads to the quiz
     assert page.get_by_role("heading", name="Module 1 quiz").is_visible()
 
     page.get_by_role("button", name="Start attempt").click()
-    _answer(page, "Wrong")
+    answer_every_question(page, "Wrong")
     page.get_by_role("button", name="Next page").click()
-    _answer(page, "Wrong")
+    answer_every_question(page, "Wrong")
     page.get_by_role("button", name="Submit all answers").click()
     assert "Not passed yet" in page.content()
     page.get_by_role("link", name="Module 1 quiz").click()
@@ -44,9 +36,9 @@ def test_fail_wait_pass_and_module_complete(app, live_server, page, make):
         db.session.commit()
     page.reload()
     page.get_by_role("button", name="Try again").click()
-    _answer(page, "Right")
+    answer_every_question(page, "Right")
     page.get_by_role("button", name="Next page").click()
-    _answer(page, "Right")
+    answer_every_question(page, "Right")
     page.get_by_role("button", name="Submit all answers").click()
     assert "You passed" in page.content()
     screenshot(page, "quiz-review")
