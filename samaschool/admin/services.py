@@ -98,3 +98,19 @@ def ensure_admin(email: str | None, password: str | None) -> tuple[User, str | N
     )
     audit.record(None, "user.created_admin", user, after={"role": "admin", "email": user.email})
     return user, generated
+
+
+def set_pool_manager(actor: User, user: User, allowed: bool, reason: str = "") -> bool:
+    """Grant or withdraw the pool manager permission. False when nothing changed."""
+    if user.is_pool_manager == allowed:
+        return False
+    user.is_pool_manager = allowed
+    audit.record(
+        actor,
+        "user.pool_manager_changed",
+        user,
+        before={"is_pool_manager": not allowed},
+        after={"is_pool_manager": allowed},
+        reason=reason,
+    )
+    return True

@@ -11,6 +11,7 @@ from samaschool.auth.models import User
 from samaschool.auth.services import active_session_count
 from samaschool.errors import DomainError
 from samaschool.extensions import db
+from samaschool.forms import ActionForm
 from samaschool.permissions import Role, role_required
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -52,6 +53,7 @@ def _user_page(target: User, role_form: RoleForm, activation_form: ActivationFor
             activation_form=activation_form,
             history=list(history),
             sessions=active_session_count(target),
+            action_form=ActionForm(),
             role_names=ROLE_NAMES,
         ),
         status,
@@ -98,3 +100,15 @@ def set_active(user_id: int):
 def audit_log():
     page = db.paginate(audit.entries_query(action=request.args.get("action") or None), per_page=50, error_out=False)
     return render_template("admin/audit.html", page=page)
+
+
+@bp.post("/users/<int:user_id>/pool-manager")
+def set_pool_manager(user_id: int):
+    target = _user_or_404(user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    allowed = request.form.get("allowed") == "1"
+    if services.set_pool_manager(current_user, target, allowed):
+        db.session.commit()
+        flash(_("Pool manager permission granted.") if allowed else _("Pool manager permission withdrawn."), "success")
+    return redirect(url_for("admin.user", user_id=target.id))

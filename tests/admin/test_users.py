@@ -143,3 +143,16 @@ def test_ensure_admin_takes_email_and_password_from_the_environment(app, monkeyp
         "/account/login", {"email": "boss@example.org", "password": "orange tractor sunset"}
     )
     assert login.status_code == 302
+
+
+def test_admin_grants_the_pool_manager_permission(app, make):
+    _admin, client = _admin_client(app, make)
+    trainer = make.user(Role.TRAINER)
+    manager_client = app.test_client()
+    manager_client.submit("/account/login", {"email": trainer.email, "password": PASSWORD})
+    assert manager_client.get("/manage/pools").status_code == 403
+    client.submit(f"/admin/users/{trainer.id}/pool-manager", {"allowed": "1"}, page=f"/admin/users/{trainer.id}")
+    assert manager_client.get("/manage/pools").status_code == 200
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.pool_manager_changed"))
+        assert entry.after == {"is_pool_manager": True}
