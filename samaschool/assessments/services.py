@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -37,14 +37,6 @@ class RetryTooSoon(DomainError):
     def __init__(self, message: str, available_at: datetime):
         super().__init__(message)
         self.available_at = available_at
-
-
-def live_quizzes(course: Course) -> list[Quiz]:
-    return list(
-        db.session.scalars(
-            select(Quiz).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None)).order_by(Quiz.id)
-        )
-    )
 
 
 def get_quiz(course: Course, key: str) -> Quiz | None:
@@ -273,9 +265,3 @@ def review_level(attempt: Attempt, status: QuizStatus) -> str:
     if status.passed or (quiz.max_attempts and len(status.attempts) >= quiz.max_attempts):
         return "answers"
     return quiz.review_policy
-
-
-def best_score(user_id: int, quiz_id: int) -> float | None:
-    return db.session.scalar(
-        select(func.max(Attempt.score_percent)).where(Attempt.user_id == user_id, Attempt.quiz_id == quiz_id)
-    )

@@ -16,10 +16,6 @@ def visible_courses():
     return select(Course).where(Course.is_published.is_(True))
 
 
-def can_view_course(course: Course | None) -> bool:
-    return course is not None and course.is_published
-
-
 def search_courses(*, level: str = "", language: str = "", q: str = "") -> list[Course]:
     query = visible_courses().order_by(Course.title)
     if level:
