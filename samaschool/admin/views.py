@@ -40,7 +40,7 @@ def _user_or_404(user_id: int) -> User:
 @bp.get("/users/<int:user_id>")
 def user(user_id: int):
     target = _user_or_404(user_id)
-    return _user_page(target, RoleForm(role=target.role.value), ActivationForm())
+    return _user_page(target, RoleForm(role=target.role.value), ActivationForm(prefix="activation"))
 
 
 def _user_page(target: User, role_form: RoleForm, activation_form: ActivationForm, status: int = 200):
@@ -74,13 +74,13 @@ def change_role(user_id: int):
             if changed:
                 flash(_("%(name)s is now: %(role)s.", name=target.name, role=ROLE_NAMES[target.role]), "success")
             return redirect(url_for("admin.user", user_id=target.id))
-    return _user_page(target, form, ActivationForm(), 422)
+    return _user_page(target, form, ActivationForm(prefix="activation"), 422)
 
 
 @bp.post("/users/<int:user_id>/active")
 def set_active(user_id: int):
     target = _user_or_404(user_id)
-    form = ActivationForm()
+    form = ActivationForm(prefix="activation")
     activate = request.form.get("activate") == "1"
     if form.validate_on_submit():
         try:

@@ -171,7 +171,7 @@ def payouts():
                 flash(_("Nobody has that much waiting to be paid."), "info")
                 return redirect(url_for(".payouts"))
             return redirect(url_for(".batch", batch_id=batch.id))
-    return _payouts_page(form, BonusForm())
+    return _payouts_page(form, BonusForm(prefix="bonus"))
 
 
 def _payouts_page(form: BatchForm, bonus_form: BonusForm):
@@ -183,7 +183,7 @@ def _payouts_page(form: BatchForm, bonus_form: BonusForm):
 @bp.post("/bonuses")
 @role_required(Role.ADMIN)
 def bonus():
-    form = BonusForm()
+    form = BonusForm(prefix="bonus")
     if form.validate_on_submit():
         worker = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         if worker is None:

@@ -54,7 +54,7 @@ def test_deactivating_ends_the_users_sessions(app, make):
     assert learner_client.get("/dashboard").status_code == 200
     response = admin_client.submit(
         f"/admin/users/{learner.id}/active",
-        {"activate": "0", "reason": "shared account"},
+        {"activate": "0", "activation-reason": "shared account"},
         page=f"/admin/users/{learner.id}",
     )
     assert response.status_code == 302
@@ -68,7 +68,9 @@ def test_deactivation_needs_a_reason_and_keeps_the_form(app, make):
     _admin, client = _admin_client(app, make)
     learner = make.user()
     response = client.submit(
-        f"/admin/users/{learner.id}/active", {"activate": "0", "reason": ""}, page=f"/admin/users/{learner.id}"
+        f"/admin/users/{learner.id}/active",
+        {"activate": "0", "activation-reason": ""},
+        page=f"/admin/users/{learner.id}",
     )
     assert response.status_code == 422
     assert 'class="error"' in response.get_data(as_text=True)

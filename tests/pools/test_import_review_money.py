@@ -266,13 +266,13 @@ def test_admin_adds_a_bonus_and_reinstates_a_suspended_worker(app, make, certifi
     client = logged_in(app, admin)
     bad = client.submit(
         "/manage/bonuses",
-        {"email": worker.email, "amount": "12.345", "currency": "KES", "reason": "great week"},
+        {"bonus-email": worker.email, "bonus-amount": "12.345", "bonus-currency": "KES", "bonus-reason": "great week"},
         page="/manage/payouts",
     )
     assert bad.status_code == 422 and 'value="great week"' in bad.get_data(as_text=True)
     client.submit(
         "/manage/bonuses",
-        {"email": worker.email, "amount": "50", "currency": "KES", "reason": "great week"},
+        {"bonus-email": worker.email, "bonus-amount": "50", "bonus-currency": "KES", "bonus-reason": "great week"},
         page="/manage/payouts",
     )
     with app.app_context():
