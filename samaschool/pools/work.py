@@ -163,6 +163,9 @@ def submit_answer(worker, assignment: Assignment, form, now: datetime | None = N
 
 
 def _after_answer(task: Task, pool: Pool, kind) -> None:
+    if pool.overlap == 1:  # the one answer fills the task; nothing to agree on
+        task.filled = True
+        return
     answers = list(
         db.session.scalars(
             select(Assignment.answer).where(Assignment.task_id == task.id, Assignment.state == "submitted")
@@ -170,8 +173,7 @@ def _after_answer(task: Task, pool: Pool, kind) -> None:
     )
     if len(answers) >= pool.overlap:
         task.filled = True
-        if pool.overlap > 1:
-            task.consensus_answer = kind.consensus(answers)
+        task.consensus_answer = kind.consensus(answers)
 
 
 def expire_leases(now: datetime | None = None, *, pool_id: int | None = None) -> int:
