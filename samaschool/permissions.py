@@ -40,7 +40,8 @@ def can_make_reset_link(actor, target) -> bool:
         return False
     if actor.role == Role.ADMIN:
         return True
-    return actor.role == Role.TRAINER and target.role == Role.LEARNER
+    # A pool manager holds a learner's role but can approve payments: admins only.
+    return actor.role == Role.TRAINER and target.role == Role.LEARNER and not target.is_pool_manager
 
 
 def can_manage_pools(user) -> bool:

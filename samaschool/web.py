@@ -88,3 +88,9 @@ def safe_next_url(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return None
     return target
+
+
+def public_url(endpoint: str, **values) -> str:
+    """An absolute URL on the configured public address (SAMASCHOOL_BASE_URL), never on the
+    request's Host header, which an attacker controls (reset links sent by email, QR codes)."""
+    return current_app.config["SAMASCHOOL_BASE_URL"].rstrip("/") + url_for(endpoint, **values)

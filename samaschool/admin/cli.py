@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from samaschool.admin.services import ensure_admin
+from samaschool.errors import NotAllowed
 from samaschool.extensions import db
 
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -16,7 +17,10 @@ users_cli = AppGroup("users", help="Manage accounts.")
 @users_cli.command("ensure-admin")
 def ensure_admin_command() -> None:
     """Create the first admin (from SAMASCHOOL_ADMIN_EMAIL/PASSWORD, or with a generated password)."""
-    result = ensure_admin(os.environ.get("SAMASCHOOL_ADMIN_EMAIL"), os.environ.get("SAMASCHOOL_ADMIN_PASSWORD"))
+    try:
+        result = ensure_admin(os.environ.get("SAMASCHOOL_ADMIN_EMAIL"), os.environ.get("SAMASCHOOL_ADMIN_PASSWORD"))
+    except NotAllowed as error:
+        raise click.ClickException(str(error)) from None
     if result is None:
         return
     user, generated = result

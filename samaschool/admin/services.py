@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from samaschool import audit
 from samaschool.auth import services as auth
 from samaschool.auth.models import User
+from samaschool.auth.passwords import verify_password
 from samaschool.errors import NotAllowed
 from samaschool.extensions import db
 from samaschool.permissions import Role
@@ -77,10 +78,16 @@ def ensure_admin(email: str | None, password: str | None) -> tuple[User, str | N
     if email:
         user = auth.find_user_by_email(email)
         if user is not None:
-            if user.role != Role.ADMIN:
-                change_role(None, user, Role.ADMIN, reason="SAMASCHOOL_ADMIN_EMAIL")
-                return user, None
-            return None
+            if user.role == Role.ADMIN:
+                return None
+            # Sign-up does not prove who owns an address: promote an existing account only
+            # when the operator also gives that account's password.
+            if not password or not verify_password(user.password_hash, password):
+                raise NotAllowed(
+                    _("An account with %(email)s already exists; give its password to make it the admin.", email=email)
+                )
+            change_role(None, user, Role.ADMIN, reason="SAMASCHOOL_ADMIN_EMAIL")
+            return user, None
     elif db.session.scalar(select(func.count()).select_from(User).where(User.role == Role.ADMIN)):
         return None
     generated = None

@@ -23,6 +23,7 @@ from samaschool.content.markdown import render_markdown
 from samaschool.errors import DomainError
 
 MAX_TEXT_ANSWER = 2000
+NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
 
 
 class InvalidAnswer(DomainError):
@@ -260,6 +261,10 @@ class ShortAnswer(QuestionType):
                 re.compile(str(pattern))
             except re.error as error:
                 raise SpecError(f"'pattern' is not a valid regular expression: {error}", ("pattern",)) from None
+            # Python's re backtracks: a repeated group that itself repeats, e.g. (\w+\s?)+, can
+            # take seconds on one learner's answer and hold the whole server.
+            if NESTED_QUANTIFIER.search(str(pattern)) or len(str(pattern)) > 200:
+                raise SpecError("'pattern' repeats a group that repeats inside; simplify it", ("pattern",))
         return {
             "answers": [str(a) for a in answers],
             "pattern": str(pattern) if pattern is not None else None,

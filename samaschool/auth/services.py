@@ -144,6 +144,7 @@ def change_password(user: User, current_password: str, new_password: str, *, kee
         raise WeakPassword(str(problem))
     user.password_hash = hash_password(new_password)
     end_all_sessions(user, keep_login_id=keep_login_id)
+    _retire_reset_tokens(user)
 
 
 def create_reset_token(user: User, *, created_by: User | None = None) -> str:
@@ -196,4 +197,14 @@ def reset_password(token: str, new_password: str, *, now: datetime | None = None
         raise InvalidToken(_("This reset link has expired or was already used. Ask for a new one."))
     user.password_hash = hash_password(new_password)
     end_all_sessions(user)
+    _retire_reset_tokens(user)
     return user
+
+
+def _retire_reset_tokens(user: User) -> None:
+    """A new password makes every reset link still in a mailbox (or a log) useless."""
+    db.session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )

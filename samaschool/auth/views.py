@@ -18,13 +18,21 @@ from samaschool.errors import DomainError
 from samaschool.extensions import db, limiter
 from samaschool.mail import send_email
 from samaschool.permissions import Role, role_required
-from samaschool.web import safe_next_url
+from samaschool.web import public_url, safe_next_url
 
 bp = Blueprint("auth", __name__, url_prefix="/account")
 
 
 def _email_key() -> str:
     return "login-email:" + services.normalise_email(request.form.get("email", ""))
+
+
+def _email_and_address_key() -> str:
+    return f"{_email_key()}|{request.remote_addr}"
+
+
+def _failed(response) -> bool:
+    return response.status_code != 302
 
 
 def _log_in(user) -> None:
@@ -67,10 +75,12 @@ def signup():
 
 
 # Learners often share one address (a cybercafé, a mobile network's NAT), so the per-address
-# limit is generous and the per-account limit is what stops password guessing.
+# limit is generous. Guessing is stopped per account and address; a looser per-account limit
+# stops guessing from many addresses without letting a stranger lock the owner out.
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("60 per minute", methods=["POST"])
-@limiter.limit("5 per minute;20 per hour", methods=["POST"], key_func=_email_key)
+@limiter.limit("5 per minute;20 per hour", methods=["POST"], key_func=_email_and_address_key, deduct_when=_failed)
+@limiter.limit("100 per hour", methods=["POST"], key_func=_email_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("learning.dashboard"))
@@ -145,7 +155,7 @@ def reset_request():
         if user is not None and user.is_active:
             token = services.create_reset_token(user)
             db.session.commit()
-            link = url_for("auth.reset_password", token=token, _external=True)
+            link = public_url("auth.reset_password", token=token)
             send_email(
                 user.email,
                 _("Reset your Samaschool password"),
@@ -200,7 +210,7 @@ def make_reset_link():
                 form.email.errors.append(str(error))
             else:
                 db.session.commit()
-                link = url_for("auth.reset_password", token=token, _external=True)
+                link = public_url("auth.reset_password", token=token)
                 current_app.logger.info("reset link made by user %s for user %s", current_user.id, target.id)
     response = render_template("auth/make_reset_link.html", form=form, link=link)
     if link is None and form.errors:

@@ -15,6 +15,7 @@ from samaschool.certification.models import Certificate, Certification
 from samaschool.db_types import utcnow
 from samaschool.extensions import csrf, db, limiter
 from samaschool.permissions import Role
+from samaschool.web import public_url
 
 bp = Blueprint("certification", __name__)
 
@@ -28,7 +29,7 @@ def _own_certificate(code: str) -> Certificate:
 
 
 def _verify_url(certificate: Certificate) -> str:
-    return url_for("certification.verify_code", code=services.format_code(certificate.code), _external=True)
+    return public_url("certification.verify_code", code=services.format_code(certificate.code))
 
 
 @bp.get("/certificates")

@@ -6,6 +6,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as defused_etree
 
 from samaschool.content import yamlfile
 from samaschool.content.checks import SLUG_RE, Checker
@@ -13,7 +17,77 @@ from samaschool.content.yamlfile import Problem
 
 FOLDER = "_certifications"
 MAX_BADGE_BYTES = 100_000
-UNSAFE_SVG = re.compile(r"<script|<foreignObject|\son\w+\s*=|javascript:|(?:xlink:)?href\s*=\s*[\"'](?!#)", re.I)
+SVG_NS = "{http://www.w3.org/2000/svg}"
+# Shapes, text and gradients only: nothing that runs, links, animates or loads.
+SAFE_SVG_ELEMENTS = {
+    "svg",
+    "g",
+    "defs",
+    "title",
+    "desc",
+    "circle",
+    "ellipse",
+    "rect",
+    "line",
+    "polyline",
+    "polygon",
+    "path",
+    "text",
+    "tspan",
+    "linearGradient",
+    "radialGradient",
+    "stop",
+    "clipPath",
+    "use",
+}
+SAFE_SVG_ATTRIBUTES = {
+    "viewBox",
+    "width",
+    "height",
+    "x",
+    "y",
+    "x1",
+    "x2",
+    "y1",
+    "y2",
+    "cx",
+    "cy",
+    "r",
+    "rx",
+    "ry",
+    "d",
+    "points",
+    "fill",
+    "fill-opacity",
+    "fill-rule",
+    "stroke",
+    "stroke-width",
+    "stroke-linecap",
+    "stroke-linejoin",
+    "stroke-opacity",
+    "opacity",
+    "transform",
+    "font-family",
+    "font-size",
+    "font-weight",
+    "font-style",
+    "text-anchor",
+    "dominant-baseline",
+    "letter-spacing",
+    "offset",
+    "stop-color",
+    "stop-opacity",
+    "id",
+    "gradientUnits",
+    "gradientTransform",
+    "clip-path",
+    "clipPathUnits",
+    "role",
+    "aria-label",
+    "preserveAspectRatio",
+    "version",
+    "href",
+}
 
 
 @dataclass
@@ -28,13 +102,27 @@ class CertificationSpec:
 
 
 def check_badge_svg(svg: str) -> str | None:
-    """Why a badge SVG is refused, or None. Badges are shown to anyone, so nothing active."""
+    """Why a badge SVG is refused, or None. Badges are shown to anyone, so nothing active:
+    parsed (no DTDs or entities) and checked against an allow-list of elements and attributes."""
     if len(svg.encode()) > MAX_BADGE_BYTES:
         return f"the badge is larger than {MAX_BADGE_BYTES // 1000} KB"
-    if not re.search(r"<svg[\s>]", svg):
+    try:
+        root = defused_etree.fromstring(svg.encode())
+    except (ParseError, DefusedXmlException):
+        return "the badge is not well-formed SVG (no DTDs or entities)"
+    if root.tag not in (f"{SVG_NS}svg", "svg"):
         return "the badge is not an SVG image"
-    if UNSAFE_SVG.search(svg):
-        return "the badge contains scripts, event handlers or links; use plain shapes and text"
+    refused = "the badge contains scripts, event handlers, links or animation; use plain shapes and text"
+    for element in root.iter():
+        name = element.tag.replace(SVG_NS, "") if isinstance(element.tag, str) else ""
+        if name not in SAFE_SVG_ELEMENTS:
+            return refused
+        for attribute, value in element.attrib.items():
+            local = re.sub(r"^\{[^}]*\}", "", attribute)
+            if local not in SAFE_SVG_ATTRIBUTES or (local == "href" and not value.startswith("#")):
+                return refused
+            if "url(" in value and not re.fullmatch(r"url\(#[\w-]+\)", value.strip()):
+                return refused
     return None
 
 

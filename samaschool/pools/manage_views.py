@@ -113,9 +113,13 @@ def lift_suspension(suspension_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     if suspension.lifted_at is None:
-        quality.lift(current_user, suspension, utcnow())
-        db.session.commit()
-        flash(_("The worker is reinstated."), "success")
+        try:
+            quality.lift(current_user, suspension, utcnow())
+        except DomainError as error:
+            flash(str(error), "error")
+        else:
+            db.session.commit()
+            flash(_("The worker is reinstated."), "success")
     return redirect(url_for(".tasks_page", pool_id=suspension.pool_id))
 
 

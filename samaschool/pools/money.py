@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -199,5 +200,8 @@ def batch_csv(batch: PayoutBatch) -> str:
 
 
 def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas: neutralise them."""
+    """Spreadsheets run cells that start with = + - @ as formulas: neutralise them, but keep
+    a phone number such as +254 700 000001 as it is, for the mobile-money upload."""
+    if re.fullmatch(r"\+?[0-9][0-9 ]*", value):
+        return value
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from samaschool import audit
+from samaschool.errors import NotAllowed
 from samaschool.extensions import db
 from samaschool.pools.models import Assignment, Pool, Suspension
 
@@ -81,5 +82,7 @@ def enforce_threshold(worker, pool: Pool, now: datetime) -> Suspension | None:
 
 
 def lift(actor, suspension: Suspension, now: datetime) -> None:
+    if actor.id == suspension.worker_id:
+        raise NotAllowed(_("You cannot lift your own suspension."))
     suspension.lifted_at, suspension.lifted_by_id = now, actor.id
     audit.record(actor, "pool.worker_reinstated", suspension, before={"ends_at": suspension.ends_at.isoformat()})

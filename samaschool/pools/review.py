@@ -24,6 +24,8 @@ class ReviewError(DomainError):
 
 
 def _set_state(assignment: Assignment, from_states: tuple[str, ...], to_state: str, actor, reason: str, now) -> bool:
+    if actor is not None and actor.id == assignment.worker_id:
+        raise ReviewError(_("You cannot review your own work."))
     changed = db.session.execute(
         update(Assignment)
         .where(

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from samaschool.auth.models import User
 from samaschool.db_types import utcnow
 from samaschool.errors import DomainError
 from samaschool.extensions import db
@@ -61,6 +62,9 @@ def claim_next_task(worker, pool: Pool, now: datetime | None = None) -> Assignme
     write transaction (BEGIN IMMEDIATE) serialises claims.
     """
     now = now or utcnow()
+    # One worker's claims go one at a time (PostgreSQL row lock; SQLite serialises anyway),
+    # so parallel requests cannot slip past the concurrent-claim limit or the daily cap.
+    db.session.execute(select(User.id).where(User.id == worker.id).with_for_update())
     check = eligibility.check(worker, pool, now)
     if not check.eligible:
         raise NotEligible(check)
