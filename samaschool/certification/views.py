@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, jsonify, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -179,6 +179,8 @@ def _is_revoked(code: str):
 @bp.route("/verify", methods=["GET", "POST"])
 @limiter.limit("60 per minute", methods=["POST"])
 def verify():
+    if request.method == "GET" and (typed := request.args.get("code", "").strip()):
+        return redirect(url_for("certification.verify_code", code=typed))
     form = VerifyForm()
     result: Verification | None = None
     if form.validate_on_submit():

@@ -152,3 +152,14 @@ def test_verify_pages_for_each_status(app, setup):
     as_json = anonymous.get(f"/verify/{dashed(certificate.code)}", headers={"Accept": "application/json"})
     assert as_json.json["status"] == "valid" and as_json.json["holder"] == "Achieng Otieno"
     assert anonymous.get("/verify/AAAA-BBBB-CCCCC?format=json").json == {"status": "unknown", "code": "AAAA-BBBB-CCCCC"}
+
+
+def test_a_typed_code_leads_to_its_verification_page(app, setup):
+    candidate, _certification = setup
+    candidate.complete_lessons()
+    candidate.take_exam(right=True)
+    [certificate] = candidate.certificates()
+    client = app.test_client()
+    typed = f" {certificate.code[:4].lower()} {certificate.code[4:].lower()} "
+    page = client.get("/verify", query_string={"code": typed}, follow_redirects=True).get_data(as_text=True)
+    assert "Valid certificate" in page
