@@ -148,29 +148,21 @@ def edit_certification(certification_id: int | None = None):
     if form.validate_on_submit():
         _validate_certification(form, certification)
         if not form.errors:
-            before = {"criteria": certification.criteria, "name": certification.name} if certification else None
-            if certification is None:
-                certification = Certification(slug=form.slug.data, source="admin")
-                db.session.add(certification)
-            certification.slug = form.slug.data
-            certification.name = form.name.data
-            certification.description = form.description.data
-            certification.validity_months = form.validity_months.data
-            certification.badge_svg = form.badge_svg.data or ""
-            quizzes = []
+            quiz_rules = []
             if form.quiz.data:
                 course, quiz = form.quiz.data.split("/", 1)
-                quizzes.append({"course": course, "quiz": quiz, "min_percent": form.min_percent.data or 0})
-            certification.criteria = {"courses": list(form.courses.data or []), "quizzes": quizzes}
-            db.session.flush()
-            from samaschool import audit
-
-            audit.record(
+                quiz_rules.append({"course": course, "quiz": quiz, "min_percent": form.min_percent.data or 0})
+            services.save_certification(
                 current_user,
-                "certification.saved",
                 certification,
-                before=before,
-                after={"criteria": certification.criteria, "name": certification.name},
+                services.CertificationData(
+                    slug=form.slug.data,
+                    name=form.name.data,
+                    description=form.description.data,
+                    validity_months=form.validity_months.data,
+                    badge_svg=form.badge_svg.data or "",
+                    criteria={"courses": list(form.courses.data or []), "quizzes": quiz_rules},
+                ),
             )
             db.session.commit()
             flash(_("Certification saved."), "success")

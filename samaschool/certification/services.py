@@ -235,3 +235,33 @@ def expiry_notices(user_id: int, now: datetime | None = None, *, certificates: l
 
 def on_progress(_sender, *, user_id: int, course_id: int) -> None:
     award_earned(user_id, course_id)
+
+
+@dataclass
+class CertificationData:
+    slug: str
+    name: str
+    description: str
+    validity_months: int | None
+    badge_svg: str
+    criteria: dict
+
+
+def save_certification(actor: User, certification: Certification | None, data: CertificationData) -> Certification:
+    """Create or update a certification made by an admin (audited with before and after)."""
+    before = {"criteria": certification.criteria, "name": certification.name} if certification else None
+    if certification is None:
+        certification = Certification(slug=data.slug, source="admin")
+        db.session.add(certification)
+    certification.slug, certification.name, certification.description = data.slug, data.name, data.description
+    certification.validity_months, certification.badge_svg = data.validity_months, data.badge_svg
+    certification.criteria = data.criteria
+    db.session.flush()
+    audit.record(
+        actor,
+        "certification.saved",
+        certification,
+        before=before,
+        after={"criteria": certification.criteria, "name": certification.name},
+    )
+    return certification
