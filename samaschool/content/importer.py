@@ -131,83 +131,87 @@ def import_courses(specs: list[CourseSpec], on_lesson: Callable[[], None] = lamb
     return stats
 
 
+def _sync(existing: dict, wanted: dict[str, dict], make, now, *, owned=lambda obj: True) -> None:
+    """Make `existing` (key -> row) match `wanted` (key -> column values): update or create
+    rows by key, and archive the rows that the folder no longer has (never delete them)."""
+    for key, values in wanted.items():
+        row = existing.get(key)
+        if row is None:
+            row = make(key)
+            db.session.add(row)
+        _assign(row, **values, archived_at=None)
+    for key, row in existing.items():
+        if key not in wanted and owned(row) and row.archived_at is None:
+            row.archived_at = now
+
+
+def _from_folder(row) -> bool:
+    return row.source == "folder"  # questions and certifications made elsewhere are left alone
+
+
 def import_assessments(course: Course, spec: CourseSpec, modules: dict[str, Module], now) -> None:
     """Upsert the course's question bank and quizzes; archive what left the folder."""
-    questions = {q.key: q for q in db.session.scalars(select(Question).where(Question.course_id == course.id))}
-    live = set()
-    for question_spec in spec.questions:
-        question = questions.get(question_spec.key)
-        if question is None:
-            question = Question(course_id=course.id, key=question_spec.key)
-            db.session.add(question)
-        _assign(
-            question,
-            type=question_spec.type,
-            tags=question_spec.tags,
-            points=question_spec.points,
-            text_html=question_spec.text_html,
-            explanation_html=question_spec.explanation_html,
-            data=question_spec.data,
-            spec=question_spec.spec,
-            source="folder",
-            archived_at=None,
-        )
-        live.add(question_spec.key)
-    for key, question in questions.items():
-        if key not in live and question.source == "folder" and question.archived_at is None:
-            question.archived_at = now
-
-    quizzes = {q.key: q for q in db.session.scalars(select(Quiz).where(Quiz.course_id == course.id))}
-    live = set()
-    for quiz_spec in spec.quizzes:
-        quiz = quizzes.get(quiz_spec.key)
-        if quiz is None:
-            quiz = Quiz(course_id=course.id, key=quiz_spec.key)
-            db.session.add(quiz)
-        _assign(
-            quiz,
-            module_id=modules[quiz_spec.module_slug].id if quiz_spec.module_slug else None,
-            title=quiz_spec.title,
-            pass_mark_percent=quiz_spec.pass_mark_percent,
-            max_attempts=quiz_spec.max_attempts,
-            retry_delay_minutes=quiz_spec.retry_delay_minutes,
-            time_limit_minutes=quiz_spec.time_limit_minutes,
-            questions_per_page=quiz_spec.questions_per_page,
-            shuffle_questions=quiz_spec.shuffle_questions,
-            shuffle_choices=quiz_spec.shuffle_choices,
-            review_policy=quiz_spec.review_policy,
-            question_keys=quiz_spec.question_keys,
-            draw_rules=quiz_spec.draw_rules,
-            archived_at=None,
-        )
-        live.add(quiz_spec.key)
-    for key, quiz in quizzes.items():
-        if key not in live and quiz.archived_at is None:
-            quiz.archived_at = now
+    _sync(
+        {q.key: q for q in db.session.scalars(select(Question).where(Question.course_id == course.id))},
+        {
+            q.key: {
+                "type": q.type,
+                "tags": q.tags,
+                "points": q.points,
+                "text_html": q.text_html,
+                "explanation_html": q.explanation_html,
+                "data": q.data,
+                "spec": q.spec,
+                "source": "folder",
+            }
+            for q in spec.questions
+        },
+        lambda key: Question(course_id=course.id, key=key),
+        now,
+        owned=_from_folder,
+    )
+    _sync(
+        {q.key: q for q in db.session.scalars(select(Quiz).where(Quiz.course_id == course.id))},
+        {
+            q.key: {
+                "module_id": modules[q.module_slug].id if q.module_slug else None,
+                "title": q.title,
+                "pass_mark_percent": q.pass_mark_percent,
+                "max_attempts": q.max_attempts,
+                "retry_delay_minutes": q.retry_delay_minutes,
+                "time_limit_minutes": q.time_limit_minutes,
+                "questions_per_page": q.questions_per_page,
+                "shuffle_questions": q.shuffle_questions,
+                "shuffle_choices": q.shuffle_choices,
+                "review_policy": q.review_policy,
+                "question_keys": q.question_keys,
+                "draw_rules": q.draw_rules,
+            }
+            for q in spec.quizzes
+        },
+        lambda key: Quiz(course_id=course.id, key=key),
+        now,
+    )
 
 
 def import_certifications(specs: list) -> int:
     """Upsert certifications from the folder by slug; archive folder ones that disappeared."""
-    existing = {c.slug: c for c in db.session.scalars(select(Certification))}
-    live = set()
-    for spec in specs:
-        certification = existing.get(spec.slug)
-        if certification is None:
-            certification = Certification(slug=spec.slug)
-            db.session.add(certification)
-        _assign(
-            certification,
-            name=spec.name,
-            description=spec.description,
-            validity_months=spec.validity_months,
-            badge_svg=spec.badge_svg,
-            criteria=spec.criteria,
-            source="folder",
-            archived_at=None,
-        )
-        live.add(spec.slug)
-    for slug, certification in existing.items():
-        if slug not in live and certification.source == "folder" and certification.archived_at is None:
-            certification.archived_at = utcnow()
+    _sync(
+        {c.slug: c for c in db.session.scalars(select(Certification))},
+        {
+            c.slug: {
+                "name": c.name,
+                "description": c.description,
+                "validity_months": c.validity_months,
+                "badge_svg": c.badge_svg,
+                "criteria": c.criteria,
+                "source": "folder",
+            }
+            for c in specs
+        },
+        lambda slug: Certification(slug=slug),
+        utcnow(),
+        owned=_from_folder,
+    )
     db.session.flush()
     return len(specs)
