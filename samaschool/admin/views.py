@@ -31,9 +31,7 @@ def users():
 
 
 def _user_or_404(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = db.get_or_404(User, user_id)
     return user
 
 

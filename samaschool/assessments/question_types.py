@@ -135,6 +135,14 @@ def register(cls: type[QuestionType]) -> type[QuestionType]:
     return cls
 
 
+def parse_text(form, prefix: str) -> dict | None:
+    """A typed answer (short answer, transcription): trimmed, bounded, None when empty."""
+    text = (form.get(prefix) or "").strip()
+    if len(text) > MAX_TEXT_ANSWER:
+        raise InvalidAnswer(_l("That answer is too long."))
+    return {"text": text} if text else None
+
+
 def _shuffled(ids: list[str], rng: random.Random, shuffle: bool) -> list[str]:
     ids = list(ids)
     if shuffle:
@@ -272,10 +280,7 @@ class ShortAnswer(QuestionType):
         }
 
     def parse(self, form, prefix, data, layout):
-        value = (form.get(prefix) or "").strip()
-        if len(value) > MAX_TEXT_ANSWER:
-            raise InvalidAnswer(_l("That answer is too long."))
-        return {"text": value} if value else None
+        return parse_text(form, prefix)
 
     def grade(self, data, response):
         text = (response or {}).get("text", "")
@@ -479,10 +484,7 @@ class Transcription(QuestionType):
         return {"reference": reference.strip(), "max_error_percent": float(limit)}
 
     def parse(self, form, prefix, data, layout):
-        text = (form.get(prefix) or "").strip()
-        if len(text) > MAX_TEXT_ANSWER:
-            raise InvalidAnswer(_l("That answer is too long."))
-        return {"text": text} if text else None
+        return parse_text(form, prefix)
 
     def grade(self, data, response):
         text = (response or {}).get("text", "")

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
 
 from samaschool.assessments.models import Quiz
 from samaschool.catalog.models import Course
@@ -43,7 +44,12 @@ def certificates():
     form = CertificateFilterForm(request.args, meta={"csrf": False})
     certifications = list(db.session.scalars(select(Certification).order_by(Certification.name)))
     form.certification.choices = [("", _("All certifications"))] + [(c.slug, c.name) for c in certifications]
-    query = select(Certificate).join(Certification).order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    query = (
+        select(Certificate)
+        .join(Certification)
+        .options(selectinload(Certificate.user))
+        .order_by(Certificate.issued_at.desc(), Certificate.id.desc())
+    )
     if form.certification.data:
         query = query.where(Certification.slug == form.certification.data)
     now = utcnow()
@@ -77,9 +83,7 @@ def certificates():
 
 
 def _certificate_or_404(certificate_id: int) -> Certificate:
-    certificate = db.session.get(Certificate, certificate_id)
-    if certificate is None:
-        abort(404)
+    certificate = db.get_or_404(Certificate, certificate_id)
     return certificate
 
 

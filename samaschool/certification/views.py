@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from samaschool.certification import documents, keys, services
-from samaschool.certification.credentials import Verification, build_credential, issuer_profile, verify_jwt
+from samaschool.certification.credentials import Verification, credential_id, issuer_profile, verify_jwt
 from samaschool.certification.forms import VerifyForm
 from samaschool.certification.models import Certificate, Certification
 from samaschool.db_types import utcnow
@@ -149,7 +149,7 @@ def _status_answer(certificate: Certificate | None, code: str) -> dict:
         "holder": certificate.holder_name,
         "issued": certificate.issued_at.date().isoformat(),
         "expires": certificate.expires_at.date().isoformat() if certificate.expires_at else None,
-        "credential": build_credential(certificate, certificate.user.email)["id"],
+        "credential": credential_id(certificate.code),
     }
     if certificate.revoked_at is not None:
         answer["revoked"] = certificate.revoked_at.date().isoformat()
@@ -238,11 +238,10 @@ def revocations():
     )
     return jsonify(
         {
-            "id": url_for("certification.revocations", _external=True),
+            "id": public_url("certification.revocations"),
             "issuer": issuer_profile()["id"],
             "revokedCredentials": [
-                {"id": build_credential(c, c.user.email)["id"], "revocationReason": c.revocation_reason}
-                for c in revoked
+                {"id": credential_id(c.code), "revocationReason": c.revocation_reason} for c in revoked
             ],
         }
     )

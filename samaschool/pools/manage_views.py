@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from samaschool.auth.models import User
 from samaschool.certification.models import Certification
@@ -29,9 +30,7 @@ def _managers_only():
 
 
 def _pool_or_404(pool_id: int) -> Pool:
-    pool = db.session.get(Pool, pool_id)
-    if pool is None:
-        abort(404)
+    pool = db.get_or_404(Pool, pool_id)
     return pool
 
 
@@ -107,9 +106,7 @@ def tasks_page(pool_id: int):
 
 @bp.post("/suspensions/<int:suspension_id>/lift")
 def lift_suspension(suspension_id: int):
-    suspension = db.session.get(Suspension, suspension_id)
-    if suspension is None:
-        abort(404)
+    suspension = db.get_or_404(Suspension, suspension_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     if suspension.lifted_at is None:
@@ -146,7 +143,12 @@ def review_queue():
             flash(problems[0], "error")
         flash(_("%(n)d submission(s) updated.", n=done), "success")
         return redirect(url_for(".review_queue", **request.args))
-    query = select(Assignment).where(Assignment.state == "submitted").order_by(Assignment.submitted_at)
+    query = (
+        select(Assignment)
+        .where(Assignment.state == "submitted")
+        .order_by(Assignment.submitted_at)
+        .options(selectinload(Assignment.task))  # one query for the page's tasks, not one each
+    )
     status = request.args.get("status", "pending")
     if status in ("pending", "approved", "rejected"):
         query = query.where(Assignment.review_state == status)
@@ -210,9 +212,7 @@ def bonus():
 @bp.get("/payouts/<int:batch_id>")
 @role_required(Role.ADMIN)
 def batch(batch_id: int):
-    batch = db.session.get(PayoutBatch, batch_id)
-    if batch is None:
-        abort(404)
+    batch = db.get_or_404(PayoutBatch, batch_id)
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([x.worker_id for x in batch.lines])))}
     return render_template("pools/batch.html", batch=batch, users=users, money=money.money, line_form=LineForm())
 
@@ -220,9 +220,7 @@ def batch(batch_id: int):
 @bp.get("/payouts/<int:batch_id>.csv")
 @role_required(Role.ADMIN)
 def batch_csv(batch_id: int):
-    batch = db.session.get(PayoutBatch, batch_id)
-    if batch is None:
-        abort(404)
+    batch = db.get_or_404(PayoutBatch, batch_id)
     return (
         money.batch_csv(batch),
         200,
@@ -237,9 +235,7 @@ def batch_csv(batch_id: int):
 @bp.post("/payout-lines/<int:line_id>")
 @role_required(Role.ADMIN)
 def mark_line(line_id: int):
-    line = db.session.get(PayoutLine, line_id)
-    if line is None:
-        abort(404)
+    line = db.get_or_404(PayoutLine, line_id)
     form = LineForm()
     if form.validate_on_submit():
         money.mark_line(current_user, line, form.state.data, form.note.data or "")
@@ -263,9 +259,7 @@ def tokens():
 @bp.post("/api-tokens/<int:token_id>/revoke")
 @role_required(Role.ADMIN)
 def revoke_token(token_id: int):
-    token = db.session.get(ApiToken, token_id)
-    if token is None:
-        abort(404)
+    token = db.get_or_404(ApiToken, token_id)
     if not ActionForm().validate_on_submit():
         abort(400)
     api_tokens.revoke(current_user, token)
