@@ -23,7 +23,7 @@ translations/sw/LC_MESSAGES/messages.mo: translations/sw/LC_MESSAGES/messages.po
 	$(BIN)/pybabel compile -d translations
 
 setup: $(BIN)/activate translations/sw/LC_MESSAGES/messages.mo
-	$(FLASK) db upgrade
+	$(FLASK) database upgrade
 	$(FLASK) courses import
 	$(FLASK) pools seed-demo
 	$(FLASK) users ensure-admin

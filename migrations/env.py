@@ -92,14 +92,39 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite rebuilds a table to alter it (copy, drop, rename): with foreign keys on,
+            # dropping the old parent cascades and silently empties its children. The pragma
+            # is a no-op inside a transaction, so it is set before the migration's begins.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                # SQLite can roll DDL back: a migration that fails half-way leaves nothing behind.
+                transactional_ddl=True if sqlite else None,
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+                if sqlite:
+                    _check_foreign_keys(connection)
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection):
+    """With foreign keys off nothing stops a migration from leaving orphans: refuse to commit them."""
+    problems = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if problems:
+        listed = ", ".join(f"{row[0]} row {row[1]} -> {row[2]}" for row in problems[:10])
+        raise RuntimeError(
+            f"The migration would leave {len(problems)} rows pointing at missing parents ({listed}); "
+            "nothing was changed."
+        )
 
 
 if context.is_offline_mode():

@@ -204,6 +204,7 @@ def _register_cli(app: Flask) -> None:
     from samaschool.assessments.cli import questions_cli
     from samaschool.certification.cli import certs_cli
     from samaschool.content.cli import courses_cli
+    from samaschool.database_cli import database_cli
     from samaschool.pools.cli import pools_cli
 
     app.cli.add_command(courses_cli)
@@ -211,6 +212,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(questions_cli)
     app.cli.add_command(certs_cli)
     app.cli.add_command(pools_cli)
+    app.cli.add_command(database_cli)
 
 
 def _register_templates(app: Flask) -> None:

@@ -83,6 +83,7 @@ def from_env(instance_path: str) -> dict:
         "SAMASCHOOL_BASE_URL": os.environ.get("SAMASCHOOL_BASE_URL", "http://127.0.0.1:5000"),
         "SAMASCHOOL_ISSUER_NAME": os.environ.get("SAMASCHOOL_ISSUER_NAME", "Samaschool"),
         "SAMASCHOOL_KEYS_PATH": os.environ.get("SAMASCHOOL_KEYS_PATH", str(path / "keys")),
+        "SAMASCHOOL_BACKUPS_PATH": os.environ.get("SAMASCHOOL_BACKUPS_PATH", str(path / "backups")),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # uploads (baked badges) stay small
     }
 
@@ -97,6 +98,7 @@ def for_tests(instance_path: str, database_uri: str) -> dict:
         SAMASCHOOL_SMTP_HOST="",
         SAMASCHOOL_OUTBOX=str(Path(instance_path) / "outbox"),
         SAMASCHOOL_KEYS_PATH=str(Path(instance_path) / "keys"),
+        SAMASCHOOL_BACKUPS_PATH=str(Path(instance_path) / "backups"),
         SAMASCHOOL_BASE_URL="http://localhost",
         RATELIMIT_STORAGE_URI="memory://",
         SAMASCHOOL_PASSWORD_HASH_METHOD="scrypt:1024:8:1",  # noqa: S106 (cheap hashing for tests)

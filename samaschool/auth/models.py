@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String
+from sqlalchemy import Enum, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from samaschool.db_types import UTCDateTime, utcnow
@@ -33,7 +33,7 @@ class User(db.Model):
     # Where payouts go: a mobile-money number or bank account, as the worker gives it.
     payout_account: Mapped[str | None] = mapped_column(String(100))
     # A permission, not a role: this user may create pools and review their work.
-    is_pool_manager: Mapped[bool] = mapped_column(default=False)
+    is_pool_manager: Mapped[bool] = mapped_column(default=False, server_default=false())
     birth_year: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
