@@ -67,32 +67,55 @@ def _md(value: Any, path: tuple, *, required: bool = True) -> str:
     return render_markdown(str(value))
 
 
-def _choices(raw: Any, qid: str) -> list[dict]:
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _weight(value: Any, path: tuple, low: float, *, above: bool = False) -> float:
+    """A weight in percent: from `low` (or above it, when `above`) to 100."""
+    if not _number(value) or value > 100 or value < low or (above and value == low):
+        span = f"above {low:g} and at most 100" if above else f"from {low:g} to 100"
+        raise SpecError(f"'weight' must be a number {span} (a percent of the points)", path)
+    return float(value)
+
+
+def _choices(raw: Any, qid: str, *, lowest_weight: float = -100) -> list[dict]:
+    """Checked choices. With weights (a percent of the points each), every choice gets a 'weight'
+    (0 when left out) and 'correct' means a weight above 0; the question type refines that."""
     if not isinstance(raw, list) or len(raw) < 2:
         raise SpecError("'choices' must list at least two choices", ("choices",))
     result, seen = [], set()
+    weighted = any(isinstance(choice, dict) and "weight" in choice for choice in raw)
     for index, choice in enumerate(raw):
         path = ("choices", index)
         if not isinstance(choice, dict) or "text" not in choice:
             raise SpecError("each choice needs 'text'", path)
-        unknown = set(choice) - {"text", "correct", "feedback"}
+        unknown = set(choice) - {"text", "correct", "feedback", "weight"}
         if unknown:
             raise SpecError(f"unknown key '{sorted(unknown)[0]}' in a choice", path)
         text = str(choice["text"]).strip()
         if text in seen:
             raise SpecError(f"choice '{text}' appears twice", path)
         seen.add(text)
+        if weighted and "correct" in choice:
+            raise SpecError("give the choices either 'correct' or 'weight', not both", (*path, "correct"))
         if not isinstance(choice.get("correct", False), bool):
             raise SpecError("'correct' must be true or false", (*path, "correct"))
-        result.append(
-            {
-                "id": content_id(qid, text),
-                "html": _md(text, (*path, "text")),
-                "correct": bool(choice.get("correct", False)),
-                "feedback_html": _md(choice.get("feedback"), (*path, "feedback"), required=False),
-            }
-        )
+        checked = {
+            "id": content_id(qid, text),
+            "html": _md(text, (*path, "text")),
+            "correct": bool(choice.get("correct", False)),
+            "feedback_html": _md(choice.get("feedback"), (*path, "feedback"), required=False),
+        }
+        if weighted:
+            checked["weight"] = _weight(choice.get("weight", 0), (*path, "weight"), lowest_weight)
+            checked["correct"] = checked["weight"] > 0
+        result.append(checked)
     return result
+
+
+def _clamp(fraction: float) -> float:
+    return max(0.0, min(1.0, fraction))
 
 
 class QuestionType:
@@ -157,7 +180,14 @@ class SingleChoice(QuestionType):
     spec_keys: ClassVar[set[str]] = {"choices"}
 
     def check(self, raw, qid):
-        choices = _choices(raw.get("choices"), qid)
+        choices = _choices(raw.get("choices"), qid, lowest_weight=0)
+        if any("weight" in c for c in choices):
+            # Moodle's multiple choice with one answer: the pick earns its weight.
+            for choice in choices:
+                choice["correct"] = choice["weight"] >= 100
+            if not any(c["correct"] for c in choices):
+                raise SpecError("a single_choice question with weights needs a choice with weight 100", ("choices",))
+            return {"choices": choices}
         if sum(c["correct"] for c in choices) != 1:
             raise SpecError("a single_choice question needs exactly one choice marked correct: true", ("choices",))
         return {"choices": choices}
@@ -175,6 +205,9 @@ class SingleChoice(QuestionType):
 
     def grade(self, data, response):
         chosen = (response or {}).get("choice", "")
+        weights = {c["id"]: c["weight"] for c in data["choices"] if "weight" in c}
+        if weights:
+            return Grade(_clamp(weights.get(chosen, 0.0) / 100), chosen)
         right = next(c["id"] for c in data["choices"] if c["correct"])
         return Grade(1.0 if chosen == right else 0.0, chosen)
 
@@ -187,6 +220,14 @@ class MultipleResponse(QuestionType):
 
     def check(self, raw, qid):
         choices = _choices(raw.get("choices"), qid)
+        if any("weight" in c for c in choices):
+            # Moodle's multiple choice with several answers: the picks' weights add up, between 0 and 100%.
+            if "scoring" in raw:
+                raise SpecError("leave out 'scoring' when the choices have weights", ("scoring",))
+            total = sum(c["weight"] for c in choices if c["weight"] > 0)
+            if round(total / 100, 2) != 1:
+                raise SpecError(f"the positive weights add up to {total:g}, not 100", ("choices",))
+            return {"choices": choices, "scoring": "weights"}
         if not any(c["correct"] for c in choices):
             raise SpecError("a multiple_response question needs at least one correct choice", ("choices",))
         scoring = raw.get("scoring", "all_or_nothing")
@@ -211,6 +252,9 @@ class MultipleResponse(QuestionType):
         right = {c["id"] for c in data["choices"] if c["correct"]}
         wrong = {c["id"] for c in data["choices"]} - right
         key = ",".join(sorted(chosen))
+        if data["scoring"] == "weights":
+            total = sum(c["weight"] for c in data["choices"] if c["weight"] > 0)
+            return Grade(_clamp(sum(c["weight"] for c in data["choices"] if c["id"] in chosen) / total), key)
         if data["scoring"] == "all_or_nothing":
             return Grade(1.0 if chosen == right else 0.0, key)
         # Moodle-style partial credit: right picks share the points, wrong picks take them away.
@@ -260,9 +304,7 @@ class ShortAnswer(QuestionType):
     spec_keys: ClassVar[set[str]] = {"answers", "pattern", "case_sensitive"}
 
     def check(self, raw, qid):
-        answers = raw.get("answers")
-        if not isinstance(answers, list) or not answers or not all(isinstance(a, str | int | float) for a in answers):
-            raise SpecError("'answers' must list at least one accepted answer", ("answers",))
+        full, partial = self._answers(raw.get("answers"))
         pattern = raw.get("pattern")
         if pattern is not None:
             try:
@@ -273,11 +315,40 @@ class ShortAnswer(QuestionType):
             # take seconds on one learner's answer and hold the whole server.
             if NESTED_QUANTIFIER.search(str(pattern)) or len(str(pattern)) > 200:
                 raise SpecError("'pattern' repeats a group that repeats inside; simplify it", ("pattern",))
-        return {
-            "answers": [str(a) for a in answers],
+        data = {
+            "answers": full,
             "pattern": str(pattern) if pattern is not None else None,
             "case_sensitive": bool(raw.get("case_sensitive", False)),
         }
+        if partial:
+            data["partial"] = partial
+        return data
+
+    @staticmethod
+    def _answers(answers: Any) -> tuple[list[str], list[dict]]:
+        """The full-credit answers, and the partial-credit ones as {text, weight}."""
+        if not isinstance(answers, list) or not answers:
+            raise SpecError("'answers' must list at least one accepted answer", ("answers",))
+        full, partial = [], []
+        for n, answer in enumerate(answers):
+            if isinstance(answer, str | int | float):
+                full.append(str(answer))
+                continue
+            if not isinstance(answer, dict):
+                raise SpecError("'answers' must list at least one accepted answer", ("answers",))
+            if unknown := set(answer) - {"text", "weight"}:
+                raise SpecError(f"unknown key '{sorted(unknown)[0]}' in an answer", ("answers", n))
+            text = answer.get("text")
+            if not isinstance(text, str | int | float) or isinstance(text, bool) or not str(text).strip():
+                raise SpecError("each answer needs 'text'", ("answers", n))
+            weight = _weight(answer.get("weight", 100), ("answers", n, "weight"), 0, above=True)
+            if weight >= 100:
+                full.append(str(text))
+            else:
+                partial.append({"text": str(text), "weight": weight})
+        if not full:
+            raise SpecError("at least one answer must earn full marks (weight 100, or no weight)", ("answers",))
+        return full, partial
 
     def parse(self, form, prefix, data, layout):
         return parse_text(form, prefix)
@@ -292,7 +363,18 @@ class ShortAnswer(QuestionType):
         if not ok and data["pattern"]:
             flags = 0 if data["case_sensitive"] else re.IGNORECASE
             ok = re.fullmatch(data["pattern"], " ".join(text.split()), flags) is not None
-        return Grade(1.0 if ok else 0.0, given[:200])
+        if ok:
+            return Grade(1.0, given[:200])
+        # The best partial answer that matches: its weight is the share of the points.
+        weight = max(
+            (
+                p["weight"]
+                for p in data.get("partial", [])
+                if normalise_text(p["text"], case_sensitive=data["case_sensitive"]) == given
+            ),
+            default=0.0,
+        )
+        return Grade(_clamp(weight / 100), given[:200])
 
     def right_answer_text(self, data):
         return " / ".join(data["answers"])
@@ -313,15 +395,49 @@ def parse_number(text: str) -> float | None:
 class Numeric(QuestionType):
     name = "numeric"
     label = _l("Number")
-    spec_keys: ClassVar[set[str]] = {"answer", "tolerance"}
+    spec_keys: ClassVar[set[str]] = {"answer", "tolerance", "answers"}
 
     def check(self, raw, qid):
+        if "answers" in raw:
+            if "answer" in raw or "tolerance" in raw:
+                raise SpecError("give either 'answer' (and 'tolerance') or 'answers', not both", ("answers",))
+            answers = [self._answer(item, ("answers", n)) for n, item in enumerate(self._list(raw["answers"]))]
+            full = [a for a in answers if a["weight"] >= 100]
+            if not full:
+                raise SpecError("at least one answer must earn full marks (weight 100, or no weight)", ("answers",))
+            return {"answer": full[0]["answer"], "tolerance": full[0]["tolerance"], "answers": answers}
         answer, tolerance = raw.get("answer"), raw.get("tolerance", 0)
         if isinstance(answer, bool) or not isinstance(answer, int | float):
             raise SpecError("'answer' must be a number", ("answer",))
         if isinstance(tolerance, bool) or not isinstance(tolerance, int | float) or tolerance < 0:
             raise SpecError("'tolerance' must be a number of 0 or more", ("tolerance",))
         return {"answer": float(answer), "tolerance": float(tolerance)}
+
+    @staticmethod
+    def _list(value: Any) -> list:
+        if not isinstance(value, list) or not value:
+            raise SpecError("'answers' must list at least one answer", ("answers",))
+        return value
+
+    @staticmethod
+    def _answer(item: Any, path: tuple) -> dict:
+        """One of several answers: {answer, tolerance} or {min, max}, with a weight (default 100)."""
+        if not isinstance(item, dict):
+            raise SpecError("each answer needs 'answer' (and 'tolerance') or 'min' and 'max'", path)
+        if unknown := set(item) - {"answer", "tolerance", "min", "max", "weight"}:
+            raise SpecError(f"unknown key '{sorted(unknown)[0]}' in an answer", path)
+        weight = _weight(item.get("weight", 100), (*path, "weight"), 0, above=True)
+        if "min" in item or "max" in item:
+            low, high = item.get("min"), item.get("max")
+            if "answer" in item or "tolerance" in item or not _number(low) or not _number(high) or low > high:
+                raise SpecError("a range needs numbers 'min' and 'max' (min at most max), without 'answer'", path)
+            return {"answer": (low + high) / 2, "tolerance": (high - low) / 2, "weight": weight}
+        answer, tolerance = item.get("answer"), item.get("tolerance", 0)
+        if not _number(answer):
+            raise SpecError("'answer' must be a number", (*path, "answer"))
+        if not _number(tolerance) or tolerance < 0:
+            raise SpecError("'tolerance' must be a number of 0 or more", (*path, "tolerance"))
+        return {"answer": float(answer), "tolerance": float(tolerance), "weight": weight}
 
     def parse(self, form, prefix, data, layout):
         text = (form.get(prefix) or "").strip()
@@ -339,13 +455,23 @@ class Numeric(QuestionType):
         if not response:
             return Grade(0.0, "")
         value = response["value"]
-        ok = abs(value - data["answer"]) <= data["tolerance"] + 1e-9 * max(1.0, abs(data["answer"]))
-        return Grade(1.0 if ok else 0.0, f"{value:g}")
+        answers = data.get("answers") or [{"answer": data["answer"], "tolerance": data["tolerance"], "weight": 100.0}]
+        # The best answer the value falls within: its weight is the share of the points.
+        weight = max(
+            (
+                a["weight"]
+                for a in answers
+                if abs(value - a["answer"]) <= a["tolerance"] + 1e-9 * max(1.0, abs(a["answer"]))
+            ),
+            default=0.0,
+        )
+        return Grade(_clamp(weight / 100), f"{value:g}")
 
     def right_answer_text(self, data):
-        if data["tolerance"]:
-            return f"{data['answer']:g} ± {data['tolerance']:g}"
-        return f"{data['answer']:g}"
+        answers = [a for a in data.get("answers", []) if a["weight"] >= 100] or [data]
+        return " / ".join(
+            f"{a['answer']:g} ± {a['tolerance']:g}" if a["tolerance"] else f"{a['answer']:g}" for a in answers
+        )
 
 
 @register

@@ -2,13 +2,18 @@
 
 parse_gift() reads a whole GIFT file into specs and reports, with its line, everything it cannot
 take over faithfully; to_gift() writes specs as GIFT and names each spec GIFT cannot express.
+
+Weights (`%50%`) become the weights of our specs: on choices (single_choice, multiple_response),
+on short answers and on numeric answers, graded the way Moodle grades them except that a typed
+answer earns the best weight among the answers it matches (Moodle takes the first).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from samaschool.content.yamlfile import Problem
 
@@ -30,15 +35,21 @@ _TYPE_KEYS = {
     "multiple_response": {"choices", "scoring"},
     "true_false": {"answer", "feedback_correct", "feedback_wrong"},
     "short_answer": {"answers", "pattern", "case_sensitive"},
-    "numeric": {"answer", "tolerance"},
+    "numeric": {"answer", "tolerance", "answers"},
     "matching": {"pairs"},
 }
+
+
+@dataclass(frozen=True)
+class SkippedItem(Problem):
+    """A problem that keeps a whole item out of the result (other problems name what a question lost)."""
 
 
 @dataclass
 class GiftQuestion:
     spec: dict
     line: int
+    notes: list[Problem] = field(default_factory=list)  # what was left out of this question (also in problems)
 
 
 def slugify(value: str) -> str:
@@ -58,6 +69,12 @@ def _protect(text: str) -> str:
 def _plain(text: str) -> str:
     """Protected text back to what the author meant: escapes resolved, surrounding space removed."""
     return text.translate(_RESTORE).strip()
+
+
+def _unformatted(text: str) -> str:
+    """Text without the [markdown], [html], [plain] or [moodle] that may open it."""
+    match = _FORMAT_RE.match(text)
+    return text[match.end() :] if match else text
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -154,7 +171,7 @@ def _split_answers(block: str, base: int, chunk: _Chunk, qid: str) -> list[_Answ
                 raise _Unsupported(line, f"question '{qid}': the weight {match.group(0)} is not between -100 and 100")
             body = body[match.end() :]
         text, _, feedback = body.partition("#")
-        answers.append(_Answer(block[start], weight, text.strip(), _plain(feedback), line))
+        answers.append(_Answer(block[start], weight, _unformatted(text).strip(), _plain(_unformatted(feedback)), line))
     return answers
 
 
@@ -174,10 +191,13 @@ def _numbers(value: str) -> tuple[float, float] | None:
         return result if math.isfinite(result) else None
 
     if ".." in value:
-        low, high = (number(part) for part in value.split("..", 1))
+        parts = value.split("..", 1)
+        low, high = (number(part) for part in parts)
         if low is None or high is None or low > high:
             return None
-        return (low + high) / 2, (high - low) / 2
+        # In decimal, so that 3.141..3.142 gives 3.1415 and 0.0005 rather than their nearest binary neighbours.
+        low_exact, high_exact = (Decimal(part.strip()) for part in parts)
+        return float((low_exact + high_exact) / 2), float((high_exact - low_exact) / 2)
     answer_text, colon, tolerance_text = value.partition(":")
     answer = number(answer_text)
     tolerance = number(tolerance_text) if colon else 0.0
@@ -189,6 +209,7 @@ def _numbers(value: str) -> tuple[float, float] | None:
 def _numeric(block: str, base: int, chunk: _Chunk, qid: str, notes: list[tuple[int, str]]) -> dict:
     body = block[1:]
     line = chunk.line_at(base)
+    feedback_lost = f"question '{qid}': feedback on a numeric answer is not supported and was left out"
     if "=" not in body and "~" not in body:
         value, _, feedback = body.partition("#")
         parsed = _numbers(_plain(value))
@@ -197,39 +218,25 @@ def _numeric(block: str, base: int, chunk: _Chunk, qid: str, notes: list[tuple[i
                 line, f"question '{qid}': '{_plain(value)}' is not a number, 'n:tolerance' or 'low..high'"
             )
         if _plain(feedback):
-            notes.append((line, f"question '{qid}': feedback on a numeric answer is not supported and was left out"))
+            notes.append((line, feedback_lost))
         return {"answer": parsed[0], "tolerance": parsed[1]}
-    chosen = None
+    kept: list[dict] = []
     for answer in _split_answers(body, base + 1, chunk, qid):
         parsed = _numbers(_plain(answer.text))
         if parsed is None:
             raise _Unsupported(
                 answer.line, f"question '{qid}': '{_plain(answer.text)}' is not a number, 'n:tolerance' or 'low..high'"
             )
-        full = answer.mark == "=" and answer.weight in (None, 100)
-        if full and chosen is None:
-            chosen = parsed
-            if answer.feedback:
-                notes.append(
-                    (answer.line, f"question '{qid}': feedback on a numeric answer is not supported and was left out")
-                )
-        elif full:
-            notes.append(
-                (
-                    answer.line,
-                    f"question '{qid}': only one right number is supported; {_left_out(answer)}",
-                )
-            )
-        else:
-            notes.append(
-                (
-                    answer.line,
-                    f"question '{qid}': partial credit is not supported; {_left_out(answer)}",
-                )
-            )
-    if chosen is None:
+        weight = (100.0 if answer.mark == "=" else 0.0) if answer.weight is None else answer.weight
+        if answer.feedback:
+            notes.append((answer.line, feedback_lost))
+        if weight < 0:
+            notes.append((answer.line, f"question '{qid}': a negative weight is not supported; {_left_out(answer)}"))
+        elif weight > 0:  # an answer worth nothing changes no grade
+            kept.append({"answer": parsed[0], "tolerance": parsed[1]} | ({"weight": weight} if weight < 100 else {}))
+    if not any("weight" not in answer for answer in kept):
         raise _Unsupported(line, f"question '{qid}': a numeric question needs one answer worth 100%")
-    return {"answer": chosen[0], "tolerance": chosen[1]}
+    return kept[0] if len(kept) == 1 else {"answers": kept}
 
 
 def _true_false(head: str, feedbacks: list[str], line: int, qid: str, notes: list[tuple[int, str]]) -> dict:
@@ -239,8 +246,8 @@ def _true_false(head: str, feedbacks: list[str], line: int, qid: str, notes: lis
             (line, f"question '{qid}': a true/false answer takes two feedbacks at most; the rest was left out")
         )
     for key, feedback in zip(("feedback_wrong", "feedback_correct"), feedbacks, strict=False):
-        if _plain(feedback):
-            fields[key] = _plain(feedback)
+        if _plain(_unformatted(feedback)):
+            fields[key] = _plain(_unformatted(feedback))
     return fields
 
 
@@ -269,32 +276,33 @@ def _matching(answers: list[_Answer], line: int, qid: str) -> dict:
 
 
 def _short_answer(answers: list[_Answer], qid: str, notes: list[tuple[int, str]]) -> dict:
-    accepted = []
+    accepted: list = []
     for answer in answers:
-        if answer.weight not in (None, 100):
-            notes.append(
-                (
-                    answer.line,
-                    f"question '{qid}': partial credit is not supported; {_left_out(answer)}",
-                )
-            )
-            continue
+        weight = 100.0 if answer.weight is None else answer.weight
         if answer.feedback:
             notes.append(
                 (answer.line, f"question '{qid}': feedback on a short answer is not supported and was left out")
             )
-        if _plain(answer.text):
-            accepted.append(_plain(answer.text))
-    if not accepted:
+        if weight < 0:
+            notes.append((answer.line, f"question '{qid}': a negative weight is not supported; {_left_out(answer)}"))
+        elif weight > 0 and _plain(answer.text):  # an answer worth nothing changes no grade
+            text = _plain(answer.text)
+            accepted.append(text if weight >= 100 else {"text": text, "weight": weight})
+    if not any(isinstance(answer, str) for answer in accepted):
         raise _Unsupported(answers[0].line, f"question '{qid}': a short answer question needs an answer worth 100%")
     return {"answers": accepted}
 
 
+def _close(value: float, target: float) -> bool:
+    return abs(value - target) < 1e-3
+
+
 def _choices(answers: list[_Answer], line: int, qid: str, notes: list[tuple[int, str]]) -> dict:
+    """Moodle's multiple choice: one pick when an answer starts with '=', else as many as the learner likes."""
     weights = [(100.0 if a.mark == "=" else 0.0) if a.weight is None else a.weight for a in answers]
     choices = []
-    for answer, weight in zip(answers, weights, strict=True):
-        choice = {"text": _plain(answer.text), "correct": weight > 0}
+    for answer in answers:
+        choice = {"text": _plain(answer.text)}
         if not choice["text"]:
             raise _Unsupported(answer.line, f"question '{qid}': a choice has no text")
         if answer.feedback:
@@ -308,18 +316,46 @@ def _choices(answers: list[_Answer], line: int, qid: str, notes: list[tuple[int,
     if not positive:
         raise _Unsupported(line, f"question '{qid}': no answer is marked right ('=' or a positive '%weight%')")
     has_equals = any(a.mark == "=" for a in answers)
-    if has_equals and len(positive) == 1:
-        if positive[0] < 100:
-            notes.append(
-                (
-                    line,
-                    f"question '{qid}': partial credit on the only right choice is not supported; it counts as right",
+    explicit = any(a.weight is not None for a in answers)
+    full = sum(1 for w in weights if w >= 100)
+
+    def marked(kind: str, right) -> dict:
+        return {"type": kind, "choices": [c | {"correct": right(w)} for c, w in zip(choices, weights, strict=True)]}
+
+    if has_equals and not (explicit and full):
+        if full == 1 or len(positive) == 1:
+            if not full:
+                lost = "partial credit on the only right choice is not supported; it counts as right"
+                notes.append((line, f"question '{qid}': {lost}"))
+            return marked("single_choice", lambda w: w > 0)
+        if explicit:
+            raise _Unsupported(line, f"question '{qid}': a question with '=' answers needs one answer worth 100%")
+        # Several '=' answers and no weights: the learner must pick all of them.
+        return marked("multiple_response", lambda w: w > 0) | {"scoring": "all_or_nothing"}
+    if has_equals:
+        # One pick, which earns its weight: Moodle's multiple choice with partial credit.
+        for answer, weight in zip(answers, weights, strict=True):
+            if weight < 0:
+                notes.append(
+                    (
+                        answer.line,
+                        f"question '{qid}': a negative weight on a single choice is not supported; "
+                        f"'{_plain(answer.text)}' counts as 0%",
+                    )
                 )
-            )
-        return {"type": "single_choice", "choices": choices}
-    # Several right choices, or only '~' answers (Moodle's "multiple answers" form).
-    scoring = "partial" if any(w < 100 for w in positive) else "all_or_nothing"
-    return {"type": "multiple_response", "choices": choices, "scoring": scoring}
+        weights = [max(0.0, w) for w in weights]
+        if full == 1 and all(w in (0, 100) for w in weights):
+            return marked("single_choice", lambda w: w > 0)
+        return {"type": "single_choice", "choices": [c | {"weight": w} for c, w in zip(choices, weights, strict=True)]}
+    # Only '~' answers: Moodle's multiple choice with several answers, whose weights add up.
+    right, wrong = positive, [w for w in weights if w <= 0]
+    if len(right) == 1 and _close(right[0], 100) and all(_close(w, -100) for w in wrong):
+        return marked("multiple_response", lambda w: w > 0) | {"scoring": "all_or_nothing"}
+    if all(_close(w, 100 / len(right)) for w in right) and all(_close(w, -100 / len(wrong)) for w in wrong):
+        return marked("multiple_response", lambda w: w > 0) | {"scoring": "partial"}
+    if round(sum(right) / 100, 2) != 1:
+        raise _Unsupported(line, f"question '{qid}': the positive weights add up to {sum(right):g}%, not 100%")
+    return {"type": "multiple_response", "choices": [c | {"weight": w} for c, w in zip(choices, weights, strict=True)]}
 
 
 def _question(chunk: _Chunk, tags: list[str], notes: list[tuple[int, str]]) -> dict:
@@ -349,7 +385,8 @@ def _question(chunk: _Chunk, tags: list[str], notes: list[tuple[int, str]]) -> d
         second = closing + 1 + rest.index("{")
         raise _Unsupported(chunk.line_at(second), f"question '{qid}': a question may have only one answer block")
     before, after = _plain(source[pos:opening]), _plain(rest)
-    text = f"{before} _____ {after}".strip() if after else before
+    joint = "" if after[:1] in tuple(".,;:!?)") else " "  # "from {...}." reads "from _____."
+    text = f"{before} _____{joint}{after}".strip() if after else before
     if not text:
         raise _Unsupported(chunk.line, f"question '{qid}' has no question text")
     spec: dict = {"id": qid, "type": "", "text": text}
@@ -360,7 +397,7 @@ def _question(chunk: _Chunk, tags: list[str], notes: list[tuple[int, str]]) -> d
     block = source[base:closing]
     general = block.find("####")
     if general >= 0:
-        explanation = _plain(block[general + 4 :])
+        explanation = _plain(_unformatted(block[general + 4 :]))
         block = block[:general]
         if explanation:
             spec["explanation"] = explanation
@@ -395,7 +432,9 @@ def _question(chunk: _Chunk, tags: list[str], notes: list[tuple[int, str]]) -> d
 def parse_gift(text: str, file: str) -> tuple[list[GiftQuestion], list[Problem]]:
     """Parse a whole GIFT file.
 
-    Every problem carries the file and the line of the question (or of the offending part).
+    Every problem carries the file and the line of the question (or of the offending part). A question
+    that comes back may still have lost something: its `notes` say what (they are among the problems too).
+    A SkippedItem is an item that did not come back, and why.
     """
     questions: list[GiftQuestion] = []
     problems: list[Problem] = []
@@ -405,16 +444,17 @@ def parse_gift(text: str, file: str) -> tuple[list[GiftQuestion], list[Problem]]
         try:
             spec = _question(chunk, tags, notes)
         except _Unsupported as error:
-            problems.append(Problem(file, error.line, error.message))
+            problems.append(SkippedItem(file, error.line, error.message))
             continue
         finally:
-            problems.extend(Problem(file, line, message) for line, message in notes)
+            noted = [Problem(file, line, message) for line, message in notes]
+            problems.extend(noted)
         if spec["id"] in seen:
             message = f"question id '{spec['id']}' is already used on line {seen[spec['id']]}"
-            problems.append(Problem(file, chunk.line, message))
+            problems.append(SkippedItem(file, chunk.line, message))
             continue
         seen[spec["id"]] = chunk.line
-        questions.append(GiftQuestion(spec=spec, line=chunk.line))
+        questions.append(GiftQuestion(spec=spec, line=chunk.line, notes=noted))
     problems.sort(key=lambda p: p.line)
     return questions, problems
 
@@ -431,8 +471,14 @@ def _escape(value) -> str:
     return text.replace("\n", "\\n")
 
 
+def _part(value) -> str:
+    """An answer or feedback, escaped; one that starts like a text format gets a real one first, as import drops one."""
+    text = _escape(value)
+    return f"[markdown]{text}" if _FORMAT_RE.match(text) else text
+
+
 def _feedback(value) -> str:
-    return f"#{_escape(value)}" if value not in (None, "") else ""
+    return f"#{_part(value)}" if value not in (None, "") else ""
 
 
 def _number(value) -> str:
@@ -446,49 +492,93 @@ def _weight(value: float) -> str:
     return f"{round(value, 5):.5f}".rstrip("0").rstrip(".")
 
 
+def _weighted(mark: str, weight: float, text: str) -> str:
+    return f"{mark}%{_weight(weight)}%{text}" if weight else f"{mark}{text}"
+
+
+def _choice_lines(spec: dict, kind: str, lost: list[str]) -> list[str]:
+    choices = spec.get("choices") or []
+    texts = [f"{_part(c['text'])}{_feedback(c.get('feedback'))}" for c in choices]
+    if any("weight" in c for c in choices):
+        weights = [float(c.get("weight", 0)) for c in choices]
+        if kind == "multiple_response":
+            return [_weighted("~", w, text) for w, text in zip(weights, texts, strict=True)]
+        # One pick: '=' makes it one. With no weight other than 0 and 100 written, '%100%' keeps it weighted
+        # (two answers worth 100% read back as a single choice, not as pick-them-all).
+        full = "=%100%" if all(w in (0, 100) for w in weights) else "="
+        return [full + text if w >= 100 else _weighted("~", w, text) for w, text in zip(weights, texts, strict=True)]
+    if kind == "single_choice":
+        return [("=" if c.get("correct") else "~") + text for c, text in zip(choices, texts, strict=True)]
+    # Moodle adds up the weights of the picks: right ones share 100%, wrong ones share -100%.
+    right = [c for c in choices if c.get("correct")]
+    wrong = len(choices) - len(right)
+    scoring = spec.get("scoring", "all_or_nothing")
+    if len(right) > 1 and scoring == "all_or_nothing":
+        lost.append("all_or_nothing scoring (written with shared weights, so it reads back as partial)")
+    if len(right) == 1 and scoring == "partial" and wrong < 2:
+        lost.append("partial scoring with one right choice (reads back as all_or_nothing)")
+    share = 100 / len(right) if right else 0
+    penalty = -100 if scoring == "all_or_nothing" or not wrong else -100 / wrong
+    return [
+        _weighted("~", share if c.get("correct") else penalty, text) if share else "~" + text
+        for c, text in zip(choices, texts, strict=True)
+    ]
+
+
+def _numeric_answer(answer: dict) -> str:
+    weight = float(answer.get("weight", 100))
+    if "min" in answer:
+        value = f"{_number(answer.get('min', 0))}..{_number(answer.get('max', 0))}"
+    else:
+        value = f"{_number(answer.get('answer', 0))}:{_number(answer.get('tolerance', 0))}"
+    return _weighted("=", weight, value) if weight < 100 else f"={value}"
+
+
 def _answer_block(spec: dict, kind: str) -> tuple[list[str], list[str]]:
     """Answer lines for the block, and what GIFT could not keep."""
     lost: list[str] = []
     if kind in ("single_choice", "multiple_response"):
-        choices = spec.get("choices") or []
-        right = [c for c in choices if c.get("correct")]
-        lines = []
-        if kind == "single_choice":
-            for choice in choices:
-                mark = "=" if choice.get("correct") else "~"
-                lines.append(f"{mark}{_escape(choice['text'])}{_feedback(choice.get('feedback'))}")
-            return lines, lost
-        share = _weight(100 / len(right)) if right else "0"
-        scoring = spec.get("scoring", "all_or_nothing")
-        if len(right) > 1 and scoring == "all_or_nothing":
-            lost.append("all_or_nothing scoring (written with shared weights, so it reads back as partial)")
-        if len(right) == 1 and scoring == "partial":
-            lost.append("partial scoring with one right choice (reads back as all_or_nothing)")
-        for choice in choices:
-            weight = share if choice.get("correct") else "-100"
-            lines.append(f"~%{weight}%{_escape(choice['text'])}{_feedback(choice.get('feedback'))}")
-        return lines, lost
+        return _choice_lines(spec, kind, lost), lost
     if kind == "true_false":
         wrong, right = spec.get("feedback_wrong"), spec.get("feedback_correct")
         feedback = ""
         if right not in (None, ""):
-            feedback = f"#{_escape(wrong or '')}#{_escape(right)}"
+            feedback = f"#{_part(wrong or '')}#{_part(right)}"
         elif wrong not in (None, ""):
-            feedback = f"#{_escape(wrong)}"
+            feedback = f"#{_part(wrong)}"
         return [("T" if spec.get("answer") else "F") + feedback], lost
     if kind == "short_answer":
         for key in ("pattern", "case_sensitive"):
             if spec.get(key):
                 lost.append(f"'{key}'")
-        return [" ".join(f"={_escape(answer)}" for answer in spec.get("answers") or [])], lost
+        answers = []
+        for answer in spec.get("answers") or []:
+            if isinstance(answer, dict):
+                weight = float(answer.get("weight", 100))
+                text = _part(answer.get("text", ""))
+                answers.append(_weighted("=", weight, text) if weight < 100 else f"={text}")
+            else:
+                answers.append(f"={_part(answer)}")
+        return [" ".join(answers)], lost
     if kind == "numeric":
+        if isinstance(spec.get("answers"), list):
+            return ["#" + " ".join(_numeric_answer(a) for a in spec["answers"] if isinstance(a, dict))], lost
         return [f"#{_number(spec.get('answer', 0))}:{_number(spec.get('tolerance', 0))}"], lost
     # matching
     lines = []
     for pair in spec.get("pairs") or []:
-        left, right = _escape(pair["left"]), _escape(pair["right"])
+        left, right = _part(pair["left"]), _escape(pair["right"])
         lines.append(f"={left} -> {right}{_feedback(pair.get('feedback'))}")
     return lines, lost
+
+
+def _typed_answers(spec: dict, kind: str) -> list[str]:
+    """The text of every choice and short answer: what GIFT writes right after '=' or '~'."""
+    texts = [str(c.get("text", "")) for c in spec.get("choices") or [] if isinstance(c, dict)]
+    if kind == "short_answer":
+        for answer in spec.get("answers") or []:
+            texts.append(str(answer.get("text", "")) if isinstance(answer, dict) else str(answer))
+    return texts
 
 
 def _unwritable(spec: dict, kind: str) -> str | None:
@@ -499,7 +589,7 @@ def _unwritable(spec: dict, kind: str) -> str | None:
         return f"unknown question type '{kind}'"
     if any("->" in str(pair.get("left", "")) for pair in spec.get("pairs") or []):
         return "a matching left side holds '->', which GIFT cannot write"
-    answers = [str(c.get("text", "")) for c in spec.get("choices") or []] + [str(a) for a in spec.get("answers") or []]
+    answers = _typed_answers(spec, kind)
     if any("->" in answer for answer in answers):
         return "an answer holds '->', which would read back as a matching pair"
     if any(_WEIGHT_RE.match(answer.strip()) for answer in answers):
@@ -510,9 +600,12 @@ def _unwritable(spec: dict, kind: str) -> str | None:
 def _unknown_keys(spec: dict, kind: str) -> list[str]:
     unknown = sorted(set(spec) - _COMMON_KEYS - _TYPE_KEYS[kind])
     for choice in spec.get("choices") or []:
-        unknown += sorted(set(choice) - {"text", "correct", "feedback"})
+        unknown += sorted(set(choice) - {"text", "correct", "feedback", "weight"})
     for pair in spec.get("pairs") or []:
         unknown += sorted(set(pair) - {"left", "right", "feedback"})
+    for answer in spec.get("answers") or []:
+        allowed = {"text", "weight"} if kind == "short_answer" else {"answer", "tolerance", "min", "max", "weight"}
+        unknown += sorted(set(answer) - allowed) if isinstance(answer, dict) else []
     return [f"'{key}'" for key in dict.fromkeys(str(key) for key in unknown)]
 
 
@@ -545,7 +638,7 @@ def to_gift(specs: list[dict]) -> tuple[str, list[str]]:
             parts.append(f"{_CATEGORY} {'/'.join(tags)}".rstrip())
             category = tags
         if spec.get("explanation") not in (None, ""):
-            lines.append(f"####{_escape(spec['explanation'])}")
+            lines.append(f"####{_part(spec['explanation'])}")
         head = f"::{_escape(qid)}::[markdown]{_escape(spec.get('text', ''))}"
         if kind in ("single_choice", "multiple_response", "matching"):
             parts.append(head + " {\n" + "\n".join("\t" + line for line in lines) + "\n}")

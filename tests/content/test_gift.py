@@ -205,17 +205,18 @@ def test_errors_are_reported_with_lines_and_valid_questions_survive():
         ("numeric-partial", 17),
         ("last", 22),
     ]
-    assert questions[1].spec["answers"] == ["red", "blue"]
-    assert (questions[2].spec["answer"], questions[2].spec["tolerance"]) == (3.14, 0.01)
+    assert questions[1].spec["answers"] == ["red", "blue", {"text": "purple", "weight": 50}]
+    assert questions[2].spec["answers"] == [
+        {"answer": 3.14, "tolerance": 0.01},
+        {"answer": 3, "tolerance": 0.5, "weight": 50},
+    ]
     assert all(p.file == "bad.gift" for p in problems)
     assert [(p.line, p.message) for p in problems] == [
         (3, "question 'essay': essay questions ({}) are not supported"),
         (5, "question 'description' has no answer block {...}: description items are not supported"),
         (8, "question 'unclosed': this '{' is never closed with '}'"),
-        (11, "question 'partial': partial credit is not supported; the answer 'purple' was left out"),
         (13, "question 'bad-number': 'twelve' is not a number, 'n:tolerance' or 'low..high'"),
         (15, "question id 'good-one' is already used on line 1"),
-        (19, "question 'numeric-partial': partial credit is not supported; the answer '3:0.5' was left out"),
     ]
     assert str(problems[0]) == "bad.gift:3: question 'essay': essay questions ({}) are not supported"
 
@@ -253,8 +254,10 @@ def test_questions_that_cannot_be_imported(gift, line, message):
     ("gift", "fields", "message"),
     [
         ("::q:: Pi? {#3.14:0.01#Well done}", {"answer": 3.14}, "feedback on a numeric answer is not supported"),
-        ("::q:: Pi? {#=3.14 =3.1416}", {"answer": 3.14}, "only one right number is supported"),
-        ("::q:: Pi? {#=3.14 ~3#Too round}", {"answer": 3.14}, "partial credit is not supported"),
+        ("::q:: Pi? {#=3.14 ~3#Too round}", {"answer": 3.14}, "feedback on a numeric answer is not supported"),
+        ("::q:: Pi? {#=3.14 =%-50%3}", {"answer": 3.14}, "a negative weight is not supported; the answer '3'"),
+        ("::q:: Ext? {=pdf =%-50%doc}", {"answers": ["pdf"]}, "a negative weight is not supported; the answer 'doc'"),
+        ("::q:: Pick. {=a ~%-50%b ~c}", {"type": "single_choice"}, "a negative weight on a single choice"),
         ("::q:: Ext? {=pdf#Yes}", {"answers": ["pdf"]}, "feedback on a short answer is not supported"),
         ("::q:: Sure? {T#a#b#c}", {"feedback_wrong": "a"}, "a true/false answer takes two feedbacks at most"),
         ("::q:: Pick. {=%50%a ~b}", {"type": "single_choice"}, "partial credit on the only right choice"),
