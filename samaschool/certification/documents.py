@@ -1,8 +1,12 @@
 """Printable and portable documents for a credential: QR codes, the certificate PDF, and baked badge images.
 
-Baking follows Open Badges 3.0: in SVG the compact JWS sits in the CDATA content of an
-``<openbadges:credential>`` element (namespace ``https://purl.imsglobal.org/ob/v3p0``), first child of the
-root ``<svg>``; in PNG it sits in an uncompressed ``iTXt`` chunk with keyword ``openbadgecredential``.
+Baking follows Open Badges 3.0 (section 5.3, "Baked Badge") for a credential secured as a VC-JWT: in SVG the
+compact JWS is the ``verify`` attribute of an ``<openbadges:credential>`` element (namespace
+``https://purl.imsglobal.org/ob/v3p0``, declared on the root), first child of the root ``<svg>``; in PNG it is the
+text of an uncompressed ``iTXt`` chunk with keyword ``openbadgecredential`` and empty language tag and translated
+keyword. (The CDATA body of the SVG element is for credentials with an embedded proof, as JSON.)
+
+Badges baked before the spec form, with the JWS in the CDATA body and the verify URL in ``verify``, are still read.
 
 Extraction works on untrusted uploads: SVG is parsed with defusedxml only, PNG chunks are walked by hand
 with every length checked, and any malformed input yields ``None`` rather than an exception.
@@ -289,8 +293,24 @@ def _start_tag_end(svg: str, pos: int) -> int:
     raise ValueError("not an <svg> document")
 
 
-def bake_svg(svg: str, jwt_compact: str, verify_url: str) -> str:
-    """``svg`` with the Open Badges 3.0 credential baked in; the rest of the document is left as it was."""
+# One attribute of a start tag: S Name Eq AttValue (XML 1.0 §3.1), matched in sequence so a value is never searched.
+_ATTRIBUTE = re.compile(r"""\s+([^\s=/>]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+def _declared_openbadges(start_tag: str, name_end: int) -> str | None:
+    """The namespace the root start tag binds the ``openbadges`` prefix to, or None when it does not."""
+    pos = name_end
+    while (attribute := _ATTRIBUTE.match(start_tag, pos)) is not None:
+        if attribute.group(1) == "xmlns:openbadges":
+            return attribute.group(2) if attribute.group(2) is not None else attribute.group(3)
+        pos = attribute.end()
+    return None
+
+
+def bake_svg(svg: str, jwt_compact: str) -> str:
+    """``svg`` with the Open Badges 3.0 credential baked in, as the spec asks for a VC-JWT: the compact JWS in the
+    ``verify`` attribute of an ``<openbadges:credential>`` element placed directly after the root start tag, with
+    ``xmlns:openbadges`` declared on the root. The rest of the document is left as it was."""
     _require_jws(jwt_compact)
     try:
         root = safe_fromstring(svg)
@@ -309,21 +329,38 @@ def bake_svg(svg: str, jwt_compact: str, verify_url: str) -> str:
     if self_closing:
         start_tag = start_tag[:-1].rstrip()
 
-    declared = re.search(r"""\sxmlns:openbadges\s*=\s*(["'])(.*?)\1""", start_tag)
+    declared = _declared_openbadges(start_tag, match.end() - match.start())
     if declared is None:
         start_tag += f' xmlns:openbadges="{OB_NAMESPACE}"'
-    elif declared.group(2) != OB_NAMESPACE:
+    elif declared != OB_NAMESPACE:
         raise ValueError("the openbadges prefix is bound to another namespace")
 
-    credential = (
-        f"<openbadges:credential verify={quoteattr(verify_url)}><![CDATA[{jwt_compact}]]></openbadges:credential>"
-    )
+    credential = f"<openbadges:credential verify={quoteattr(jwt_compact)}></openbadges:credential>"
     tail = f"</{tag_name}>" if self_closing else ""
-    return svg[: match.start()] + start_tag + ">" + credential + tail + svg[close + 1 :]
+    baked = svg[: match.start()] + start_tag + ">" + credential + tail + svg[close + 1 :]
+    _check_baked_svg(baked, jwt_compact)
+    return baked
+
+
+def _check_baked_svg(baked: str, jwt_compact: str) -> None:
+    """Refuse to hand out a baked SVG that is not well-formed or not in the spec's shape (an SVG whose markup
+    defeats the textual insertion above, e.g. through DTD-supplied attributes)."""
+    try:
+        root = safe_fromstring(baked)
+    except (ParseError, DefusedXmlException, ValueError, LookupError) as error:
+        raise ValueError("the SVG cannot hold an Open Badges credential") from error
+    credentials = list(root.iter(f"{{{OB_NAMESPACE}}}credential"))
+    if len(root) == 0 or root[0].tag != f"{{{OB_NAMESPACE}}}credential" or len(credentials) != 1:
+        raise ValueError("the SVG cannot hold an Open Badges credential")
+    if root[0].get("verify") != jwt_compact or (root[0].text or "") != "":
+        raise ValueError("the SVG cannot hold an Open Badges credential")
 
 
 def credential_from_svg(data: bytes) -> str | None:
-    """The compact JWS baked into an SVG upload, or None (also for anything malformed or unsafe)."""
+    """The compact JWS baked into an SVG upload, or None (also for anything malformed or unsafe).
+
+    As the spec says, only the first ``<openbadges:credential>`` element counts. Its ``verify`` attribute holds the
+    JWS; badges baked before that form hold it in the element's text (CDATA) with a URL in ``verify``."""
     data = bytes(data)
     # Tolerate a UTF-8 BOM or whitespace before the XML declaration, which strict XML would reject.
     stripped = data.removeprefix(_UTF8_BOM).lstrip()
@@ -333,14 +370,14 @@ def credential_from_svg(data: bytes) -> str | None:
         root = safe_fromstring(data)
     except (ParseError, DefusedXmlException, ValueError, LookupError, UnicodeError, TypeError):
         return None
-    for element in root.iter(f"{{{OB_NAMESPACE}}}credential"):
-        text = (element.text or "").strip()
-        if _is_compact_jws(text):
-            return text
-        verify = (element.get("verify") or "").strip()
-        if _is_compact_jws(verify):
-            return verify
-    return None
+    element = next(root.iter(f"{{{OB_NAMESPACE}}}credential"), None)
+    if element is None:
+        return None
+    verify = (element.get("verify") or "").strip()
+    if _is_compact_jws(verify):
+        return verify
+    text = (element.text or "").strip()
+    return text if _is_compact_jws(text) else None
 
 
 # ----------------------------------------------------------------------------------------------- PNG baking

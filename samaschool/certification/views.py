@@ -107,9 +107,7 @@ def credential_jwt(code: str):
 @login_required
 def baked_badge(code: str):
     certificate = _own_certificate(code)
-    baked = documents.bake_svg(
-        certificate.certification.badge_svg, certificate.credential_jwt, _verify_url(certificate)
-    )
+    baked = documents.bake_svg(certificate.certification.badge_svg, certificate.credential_jwt)
     return _download(baked, "image/svg+xml", f"badge-{certificate.code}.svg")
 
 

@@ -185,38 +185,38 @@ def test_to_latin1():
 
 
 def test_bake_svg_round_trip():
-    baked = bake_svg(BADGE_SVG, JWT, URL)
+    baked = bake_svg(BADGE_SVG, JWT)
     assert credential_from_svg(baked.encode()) == JWT
     assert extract_credential(baked.encode()) == JWT
-    assert f"<![CDATA[{JWT}]]>" in baked
+    assert "CDATA" not in baked  # the CDATA body is for embedded-proof (JSON) credentials only
     root = fromstring(baked.encode())
     assert root.tag == f"{{{SVG_NS}}}svg"
     first = root[0]
     assert first.tag == f"{{{OB_NAMESPACE}}}credential"
-    assert first.get("verify") == URL
+    assert first.get("verify") == JWT
+    assert not first.text
     assert f'xmlns:openbadges="{OB_NAMESPACE}"' in baked
 
 
 def test_bake_svg_keeps_the_rest_unchanged():
-    baked = bake_svg(BADGE_SVG, JWT, URL)
+    baked = bake_svg(BADGE_SVG, JWT)
     credential = re.search(r"<openbadges:credential.*?</openbadges:credential>", baked).group(0)
     restored = baked.replace(credential, "").replace(f' xmlns:openbadges="{OB_NAMESPACE}"', "")
     assert restored == BADGE_SVG
 
 
-def test_bake_svg_escapes_verify_url_and_handles_self_closing_and_prefixed_roots():
-    url = 'https://x.example/verify?a=1&b="2"<'
-    baked = bake_svg('<svg xmlns="http://www.w3.org/2000/svg"/>', JWT, url)
+def test_bake_svg_handles_self_closing_and_prefixed_roots():
+    baked = bake_svg('<svg xmlns="http://www.w3.org/2000/svg"/>', JWT)
     root = fromstring(baked)
-    assert root[0].get("verify") == url
+    assert root[0].get("verify") == JWT
     assert credential_from_svg(baked.encode()) == JWT
 
     prefixed = '<s:svg xmlns:s="http://www.w3.org/2000/svg"><s:rect/></s:svg>'
-    assert credential_from_svg(bake_svg(prefixed, JWT, URL).encode()) == JWT
+    assert credential_from_svg(bake_svg(prefixed, JWT).encode()) == JWT
 
 
 def test_bake_svg_inline_qr_code():
-    baked = bake_svg(qr_svg(URL), JWT, URL)
+    baked = bake_svg(qr_svg(URL), JWT)
     assert credential_from_svg(baked.encode()) == JWT
 
 
@@ -232,14 +232,14 @@ def test_bake_svg_inline_qr_code():
 )
 def test_bake_svg_refuses_non_svg(document):
     with pytest.raises(ValueError):
-        bake_svg(document, JWT, URL)
+        bake_svg(document, JWT)
 
 
 def test_bake_svg_refuses_bad_jwt_and_double_baking():
     with pytest.raises(ValueError):
-        bake_svg(BADGE_SVG, "abc]]><x/>", URL)
+        bake_svg(BADGE_SVG, 'abc"/><x/>')
     with pytest.raises(ValueError):
-        bake_svg(bake_svg(BADGE_SVG, JWT, URL), JWT, URL)
+        bake_svg(bake_svg(BADGE_SVG, JWT), JWT)
 
 
 def test_credential_from_svg_reads_verify_attribute_and_plain_text():
@@ -247,6 +247,31 @@ def test_credential_from_svg_reads_verify_attribute_and_plain_text():
     assert credential_from_svg(f'<svg {ns}><ob:credential verify="{JWT}"/></svg>'.encode()) == JWT
     assert credential_from_svg(f"<svg {ns}><ob:credential>\n {JWT}\n</ob:credential></svg>".encode()) == JWT
     assert credential_from_svg(f'<svg {ns}><ob:credential verify="{URL}"/></svg>'.encode()) is None
+
+
+def test_credential_from_svg_reads_the_old_form_and_only_the_first_element():
+    ns = f'xmlns="{SVG_NS}" xmlns:openbadges="{OB_NAMESPACE}"'
+    old = f'<svg {ns}><openbadges:credential verify="{URL}"><![CDATA[{JWT}]]></openbadges:credential></svg>'
+    assert credential_from_svg(old.encode()) == JWT
+    other = JWT.replace("c2ln", "b3Ro")
+    both = f'<svg {ns}><openbadges:credential verify="{JWT}"><![CDATA[{other}]]></openbadges:credential></svg>'
+    assert credential_from_svg(both.encode()) == JWT  # the spec's place wins
+    second = f'<svg {ns}><openbadges:credential/><openbadges:credential verify="{JWT}"/></svg>'
+    assert credential_from_svg(second.encode()) is None
+
+
+def test_bake_svg_namespace_declaration():
+    declared = f'<svg xmlns="{SVG_NS}" xmlns:openbadges="{OB_NAMESPACE}"><rect/></svg>'
+    baked = bake_svg(declared, JWT)
+    assert baked.count("xmlns:openbadges") == 1
+    assert fromstring(baked)[0].get("verify") == JWT
+    # A look-alike inside another attribute's value is not a declaration.
+    lookalike = f"""<svg xmlns="{SVG_NS}" data-x=' xmlns:openbadges="{OB_NAMESPACE}"'><rect/></svg>"""
+    baked = bake_svg(lookalike, JWT)
+    assert fromstring(baked)[0].get("verify") == JWT
+    assert credential_from_svg(baked.encode()) == JWT
+    with pytest.raises(ValueError):
+        bake_svg(f'<svg xmlns="{SVG_NS}" xmlns:openbadges="https://openbadges.org"/>', JWT)
 
 
 def test_credential_from_svg_absent_or_wrong_namespace():
@@ -367,7 +392,7 @@ def test_credential_from_png_hostile_structure_returns_none():
 
 
 def test_extract_credential_dispatch():
-    baked_svg = bake_svg(BADGE_SVG, JWT, URL).encode()
+    baked_svg = bake_svg(BADGE_SVG, JWT).encode()
     assert extract_credential(baked_svg) == JWT
     assert extract_credential(b"\xef\xbb\xbf \n\t" + baked_svg) == JWT
     assert extract_credential(bytearray(bake_png(qr_png(URL), JWT))) == JWT
