@@ -5,6 +5,10 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
 PORT ?= 5000
 HOST ?= 127.0.0.1
+# The public address that credentials, QR codes, PDFs and emailed links name. Set it to the
+# address learners reach the site on; by default, where `make run` serves.
+SAMASCHOOL_BASE_URL ?= http://$(if $(filter 0.0.0.0 :: [::],$(HOST)),127.0.0.1,$(HOST)):$(PORT)
+export SAMASCHOOL_BASE_URL
 
 .PHONY: run test lint format setup clean messages bench
 
@@ -30,7 +34,12 @@ setup: $(BIN)/activate translations/sw/LC_MESSAGES/messages.mo
 
 # One worker with threads: the default in-memory rate-limit store is per process.
 # For several workers set SAMASCHOOL_RATELIMIT_STORAGE_URI (e.g. redis://...).
+# The periodic jobs (lease expiry, auto-approval, overdue awards) run in a small loop beside
+# gunicorn, stopped with it.
 run: setup
+	@echo "Public address (SAMASCHOOL_BASE_URL): $(SAMASCHOOL_BASE_URL)"
+	@$(FLASK) jobs run --every 60 & jobs=$$!; \
+	trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile - app:app
 
 lint: $(BIN)/activate

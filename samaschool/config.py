@@ -43,8 +43,23 @@ def database_url(instance_path: Path) -> str:
     return url
 
 
+def base_url() -> tuple[str, bool]:
+    """SAMASCHOOL_BASE_URL, or an address made from HOST and PORT (what `make run` serves on);
+    the flag says whether it was set. It names the issuer in credentials, and links in emails,
+    QR codes and PDFs point at it, so production must set it to the public address."""
+    if url := os.environ.get("SAMASCHOOL_BASE_URL", "").strip():
+        return url.rstrip("/"), True
+    host = os.environ.get("HOST", "").strip() or "127.0.0.1"
+    if host in {"0.0.0.0", "::", "[::]"}:  # noqa: S104 (listening everywhere: this machine answers locally)
+        host = "127.0.0.1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{os.environ.get('PORT', '').strip() or '5000'}", False
+
+
 def from_env(instance_path: str) -> dict:
     path = Path(instance_path)
+    public_address, public_address_set = base_url()
     return {
         "SECRET_KEY": _secret_key(path),
         "SQLALCHEMY_DATABASE_URI": database_url(path),
@@ -57,7 +72,8 @@ def from_env(instance_path: str) -> dict:
         "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "RATELIMIT_STORAGE_URI": os.environ.get("SAMASCHOOL_RATELIMIT_STORAGE_URI", "memory://"),
-        "RATELIMIT_ENABLED": True,
+        # Off only for load tests on one address (bench/); never in production.
+        "RATELIMIT_ENABLED": _env_bool("SAMASCHOOL_RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": False,
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
@@ -80,7 +96,8 @@ def from_env(instance_path: str) -> dict:
         "SAMASCHOOL_OUTBOX": os.environ.get("SAMASCHOOL_OUTBOX", str(path / "outbox")),
         "SAMASCHOOL_PROXY_COUNT": int(os.environ.get("SAMASCHOOL_PROXY_COUNT", "0")),
         # The public address credentials name as their issuer: keep it stable once issuing.
-        "SAMASCHOOL_BASE_URL": os.environ.get("SAMASCHOOL_BASE_URL", "http://127.0.0.1:5000"),
+        "SAMASCHOOL_BASE_URL": public_address,
+        "SAMASCHOOL_BASE_URL_SET": public_address_set,
         "SAMASCHOOL_ISSUER_NAME": os.environ.get("SAMASCHOOL_ISSUER_NAME", "Samaschool"),
         "SAMASCHOOL_KEYS_PATH": os.environ.get("SAMASCHOOL_KEYS_PATH", str(path / "keys")),
         "SAMASCHOOL_BACKUPS_PATH": os.environ.get("SAMASCHOOL_BACKUPS_PATH", str(path / "backups")),
@@ -100,6 +117,7 @@ def for_tests(instance_path: str, database_uri: str) -> dict:
         SAMASCHOOL_KEYS_PATH=str(Path(instance_path) / "keys"),
         SAMASCHOOL_BACKUPS_PATH=str(Path(instance_path) / "backups"),
         SAMASCHOOL_BASE_URL="http://localhost",
+        SAMASCHOOL_BASE_URL_SET=True,
         RATELIMIT_STORAGE_URI="memory://",
         SAMASCHOOL_PASSWORD_HASH_METHOD="scrypt:1024:8:1",  # noqa: S106 (cheap hashing for tests)
     )

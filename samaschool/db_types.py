@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import CheckConstraint, DateTime
 from sqlalchemy.types import TypeDecorator
 
 
@@ -39,3 +40,20 @@ def render_migration_type(type_: str, obj, _autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def one_of(column: str, values: Iterable[str]) -> CheckConstraint:
+    """A CHECK that an enum-like string column holds one of `values` (named `ck_<table>_<column>_valid`).
+
+    The allowed values ride along in `info`, so tests can fill any revision's tables with rows
+    that a later constraint accepts."""
+    allowed = tuple(values)
+    listed = ", ".join("'" + value.replace("'", "''") + "'" for value in allowed)
+    return CheckConstraint(
+        f"{column} IN ({listed})", name=f"{column}_valid", info={"column": column, "allowed": allowed}
+    )
+
+
+def check(name: str, condition: str) -> CheckConstraint:
+    """A range or consistency rule the database itself enforces (named `ck_<table>_<name>`)."""
+    return CheckConstraint(condition, name=name)

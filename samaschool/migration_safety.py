@@ -28,8 +28,16 @@ def _quote(bind, name: str) -> str:
     return bind.dialect.identifier_preparer.quote(name)
 
 
-def refuse_data_loss(tables: Iterable[str] = (), columns: dict[str, Iterable[str]] | None = None) -> None:
-    """Stop the migration when a table it drops has rows, or a column it drops holds values."""
+def refuse_data_loss(
+    tables: Iterable[str] = (),
+    columns: dict[str, Iterable[str]] | None = None,
+    derived: dict[str, Iterable[str]] | None = None,
+) -> None:
+    """Stop the migration when a table it drops has rows, or a column it drops holds values.
+
+    `derived` names dropped columns whose values the upgrade rebuilds from other data: they are
+    listed so that every drop is accounted for, and not checked.
+    """
     if force_given():
         return
     bind = op.get_bind()

@@ -6,17 +6,33 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from samaschool.db_types import UTCDateTime, utcnow
+from samaschool.db_types import UTCDateTime, check, one_of, utcnow
 from samaschool.extensions import db
 
 REVIEW_POLICIES = ("score", "correctness", "answers")
+# The question types of assessments/question_types.py (a test keeps the two lists equal).
+QUESTION_TYPES = (
+    "matching",
+    "multiple_response",
+    "numeric",
+    "ordering",
+    "short_answer",
+    "single_choice",
+    "transcription",
+    "true_false",
+)
 
 
 class Question(db.Model):
     """A question in a course's bank. `data` holds what its type needs (see question_types)."""
 
     __tablename__ = "questions"
-    __table_args__ = (UniqueConstraint("course_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("course_id", "key"),
+        one_of("type", QUESTION_TYPES),
+        one_of("source", ("folder", "gift")),
+        check("points_not_negative", "points >= 0"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
@@ -37,7 +53,13 @@ class Quiz(db.Model):
     """A module's quiz (module_id set) or a course exam (module_id empty)."""
 
     __tablename__ = "quizzes"
-    __table_args__ = (UniqueConstraint("course_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("course_id", "key"),
+        one_of("review_policy", REVIEW_POLICIES),
+        check("pass_mark_percent_range", "pass_mark_percent BETWEEN 0 AND 100"),
+        check("settings_not_negative", "max_attempts >= 0 AND retry_delay_minutes >= 0 AND time_limit_minutes >= 0"),
+        check("questions_per_page_positive", "questions_per_page >= 1"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
@@ -60,6 +82,9 @@ class Quiz(db.Model):
 class Attempt(db.Model):
     __tablename__ = "attempts"
     __table_args__ = (
+        one_of("state", ("in_progress", "submitted")),
+        check("number_positive", "number >= 1"),
+        check("score_percent_range", "score_percent IS NULL OR score_percent BETWEEN 0 AND 100"),
         # The attempt number is what makes "at most N attempts" hold under parallel requests.
         UniqueConstraint("quiz_id", "user_id", "number"),
         # At most one open attempt per learner and quiz.

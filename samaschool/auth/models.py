@@ -5,13 +5,14 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from samaschool.db_types import UTCDateTime, utcnow
+from samaschool.db_types import UTCDateTime, one_of, utcnow
 from samaschool.extensions import db
 from samaschool.permissions import Role
 
 
 class User(db.Model):
     __tablename__ = "users"
+    __table_args__ = (one_of("role", [role.value for role in Role]),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from samaschool.db_types import UTCDateTime, utcnow
+from samaschool.db_types import UTCDateTime, check, one_of, utcnow
 from samaschool.extensions import db
 
 LEVELS = ("beginner", "intermediate", "advanced")
@@ -13,6 +13,7 @@ LEVELS = ("beginner", "intermediate", "advanced")
 
 class Course(db.Model):
     __tablename__ = "courses"
+    __table_args__ = (one_of("level", LEVELS), check("estimated_hours_not_negative", "estimated_hours >= 0"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), unique=True)
@@ -60,7 +61,7 @@ class Module(db.Model):
 
 class Lesson(db.Model):
     __tablename__ = "lessons"
-    __table_args__ = (UniqueConstraint("course_id", "slug"),)
+    __table_args__ = (UniqueConstraint("course_id", "slug"), check("minutes_not_negative", "minutes >= 0"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -107,6 +108,7 @@ def _epoch(iso: str) -> int:
 def issue_credential(certificate: Certificate) -> None:
     credential = build_credential(certificate, certificate.user.email)
     certificate.credential_jwt, certificate.key_id = sign(credential)
+    certificate.issuer_id = credential["issuer"]["id"]
 
 
 @dataclass
@@ -131,11 +133,12 @@ class Verification:
         return next((check for check in self.checks if not check.ok), None)
 
 
-def verify_jwt(token: str, *, now: datetime, is_revoked) -> Verification:
+def verify_jwt(token: str, *, now: datetime, lookup: Callable[[str], Certificate | None]) -> Verification:
     """Check a presented VC-JWT: format, signing key, signature, issuer, dates, revocation.
 
-    Every check is reported so a person can see plainly which one failed. `is_revoked(code)`
-    returns (revoked_at, reason) or None.
+    Every check is reported so a person can see plainly which one failed. `lookup(code)` finds
+    the certificate the credential names. The issuer is this site's current issuer id, or the
+    one the certificate was signed under (the site's public address may have changed since).
     """
     result = Verification()
     token = "".join(token.split())
@@ -162,9 +165,12 @@ def verify_jwt(token: str, *, now: datetime, is_revoked) -> Verification:
         return result
     result.checks.append(Check("signature", True))
     result.credential = claims
+    code = str(claims.get("jti", "")).rsplit("/", 1)[-1]
+    certificate = lookup(code) if code else None
+    ours = {issuer_id()} | ({certificate.issuer_id} if certificate is not None and certificate.issuer_id else set())
     issuer = claims.get("issuer", {})
     issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
-    if claims.get("iss") != issuer_id() or issuer != issuer_id():
+    if claims.get("iss") not in ours or issuer != claims.get("iss"):
         result.checks.append(Check("issuer", False, "It names another issuer."))
         return result
     result.checks.append(Check("issuer", True))
@@ -175,11 +181,9 @@ def verify_jwt(token: str, *, now: datetime, is_revoked) -> Verification:
         result.checks.append(Check("dates", False, f"It expired on {claims.get('validUntil', '')[:10]}."))
     else:
         result.checks.append(Check("dates", True))
-    code = str(claims.get("jti", "")).rsplit("/", 1)[-1]
     result.code = code
-    revoked = is_revoked(code)
-    if revoked is not None:
-        revoked_at, reason = revoked
+    if certificate is not None and certificate.revoked_at is not None:
+        revoked_at, reason = certificate.revoked_at, certificate.revocation_reason
         result.checks.append(Check("revocation", False, f"It was revoked on {revoked_at:%Y-%m-%d}: {reason}"))
     else:
         result.checks.append(Check("revocation", True))

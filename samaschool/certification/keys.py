@@ -58,7 +58,11 @@ def _write_new_key(folder: Path) -> str:
     fd = os.open(folder / f"{kid}.pem", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as handle:
         handle.write(pem)
-    (folder / CURRENT).write_text(kid)
+    # Atomically: a reader that finds the file must never find it empty (it exists from the
+    # moment it is opened for writing, before the id is in it).
+    pending = folder / f".{CURRENT}.{os.getpid()}"
+    pending.write_text(kid)
+    os.replace(pending, folder / CURRENT)
     return kid
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from samaschool.auth.models import User
-from samaschool.db_types import UTCDateTime, utcnow
+from samaschool.db_types import UTCDateTime, check, one_of, utcnow
 from samaschool.extensions import db
 
 
@@ -15,6 +15,10 @@ class Certification(db.Model):
     """What a certificate certifies, and the rule that earns it."""
 
     __tablename__ = "certifications"
+    __table_args__ = (
+        one_of("source", ("folder", "admin")),
+        check("validity_months_positive", "validity_months IS NULL OR validity_months >= 1"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), unique=True)
@@ -34,7 +38,7 @@ class Certificate(db.Model):
 
     __tablename__ = "certificates"
     # Exactly once per learner, certification and cycle, whatever the timing of requests.
-    __table_args__ = (UniqueConstraint("user_id", "certification_id", "cycle"),)
+    __table_args__ = (UniqueConstraint("user_id", "certification_id", "cycle"), check("cycle_positive", "cycle >= 1"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -49,6 +53,9 @@ class Certificate(db.Model):
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     credential_jwt: Mapped[str] = mapped_column(Text, default="")
     key_id: Mapped[str] = mapped_column(String(64), default="")
+    # The issuer id (on SAMASCHOOL_BASE_URL) the credential was signed under: it still verifies
+    # here after the site's public address changes.
+    issuer_id: Mapped[str] = mapped_column(String(300), default="", server_default="")
 
     certification: Mapped[Certification] = relationship(lazy="joined")
     user: Mapped[User] = relationship(foreign_keys=[user_id])

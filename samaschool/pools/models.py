@@ -6,15 +6,38 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from samaschool.db_types import UTCDateTime, utcnow
+from samaschool.db_types import UTCDateTime, check, one_of, utcnow
 from samaschool.extensions import db
 
 POOL_STATUSES = ("draft", "open", "paused", "closed")
+# The task types of pools/task_types.py (a test keeps the two lists equal).
+TASK_TYPES = ("classification", "free_text", "tagging", "transcription")
 REVIEW_MODES = ("manual", "auto_days", "auto_gold")
 
 
 class Pool(db.Model):
     __tablename__ = "pools"
+    __table_args__ = (
+        one_of("status", POOL_STATUSES),
+        one_of("review_mode", REVIEW_MODES),
+        one_of("task_type", TASK_TYPES),
+        check("reward_positive", "reward_minor > 0"),
+        check(
+            "limits_positive",
+            "lease_minutes >= 1 AND max_concurrent_claims >= 1 AND overlap >= 1"
+            " AND (daily_cap IS NULL OR daily_cap >= 1)",
+        ),
+        check(
+            "percents_range",
+            "quality_threshold_percent BETWEEN 0 AND 100"
+            " AND (auto_approve_accuracy IS NULL OR auto_approve_accuracy BETWEEN 0 AND 100)"
+            " AND (min_skill_percent IS NULL OR min_skill_percent BETWEEN 0 AND 100)",
+        ),
+        check(
+            "counts_not_negative",
+            "quality_min_gold >= 0 AND suspension_days >= 0 AND (auto_approve_days IS NULL OR auto_approve_days >= 0)",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(60), unique=True)
@@ -49,6 +72,7 @@ class Task(db.Model):
     __table_args__ = (
         UniqueConstraint("pool_id", "external_id"),
         Index("ix_tasks_pool_open", "pool_id", "filled", "id"),
+        check("slots_taken_not_negative", "slots_taken >= 0"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -77,6 +101,8 @@ class Assignment(db.Model):
         Index("ix_assignments_task_state", "task_id", "state"),
         Index("ix_assignments_pool_worker", "pool_id", "worker_id", "state"),
         Index("ix_assignments_pool_lease", "pool_id", "state", "lease_expires_at"),
+        one_of("state", ("claimed", "submitted", "expired")),
+        one_of("review_state", ("pending", "approved", "rejected")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,7 +142,12 @@ class EarningEntry(db.Model):
     """Append-only: balances are sums of these, never stored counters."""
 
     __tablename__ = "earning_entries"
-    __table_args__ = (Index("ix_earning_entries_worker_currency", "worker_id", "currency"),)
+    __table_args__ = (
+        Index("ix_earning_entries_worker_currency", "worker_id", "currency"),
+        one_of("kind", ("approval", "bonus", "reversal")),
+        # Approvals and bonuses add money, reversals take it back: never a zero line.
+        check("amount_sign", "(kind = 'reversal' AND amount_minor < 0) OR (kind <> 'reversal' AND amount_minor > 0)"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     worker_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -146,6 +177,7 @@ class PayoutBatch(db.Model):
 
 class PayoutLine(db.Model):
     __tablename__ = "payout_lines"
+    __table_args__ = (one_of("state", ("pending", "paid", "failed")), check("amount_not_negative", "amount_minor >= 0"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("payout_batches.id", ondelete="CASCADE"), index=True)
@@ -161,6 +193,7 @@ class PayoutLine(db.Model):
 
 class ApiToken(db.Model):
     __tablename__ = "api_tokens"
+    __table_args__ = (one_of("scope", ("read",)),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(120))

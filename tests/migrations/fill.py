@@ -34,7 +34,7 @@ def allowed_values(metadata: MetaData) -> dict[tuple[str, str], tuple]:
 def _value(table: Table, column, index: int, hints: dict):
     hint = hints.get((table.name, column.name))
     if hint:
-        return hint[index % len(hint)] if not column.unique else hint[0]
+        return hint[0]  # the first allowed value satisfies every rule that pairs it with others
     kind = column.type
     if isinstance(kind, types.Boolean):
         return index % 2 == 1

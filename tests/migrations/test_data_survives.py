@@ -122,7 +122,12 @@ def test_every_downgrade_names_what_it_drops(path):
     assert guard is not None, f"{path.name}: downgrade drops data but does not call refuse_data_loss"
     named = {keyword.arg: ast.literal_eval(keyword.value) for keyword in guard.keywords}
     assert tables <= set(named.get("tables", ()))
-    guarded_columns = {(table, column) for table, names in named.get("columns", {}).items() for column in names}
+    guarded_columns = {
+        (table, column)
+        for kind in ("columns", "derived")
+        for table, names in named.get(kind, {}).items()
+        for column in names
+    }
     assert columns <= guarded_columns
 
 

@@ -7,7 +7,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
-from sqlalchemy import inspect
+from sqlalchemy import CheckConstraint, inspect
 
 from samaschool import config, create_app
 from samaschool.db_types import render_migration_type
@@ -38,4 +38,10 @@ def test_upgrade_from_empty_matches_the_models(empty_database, tmp_path):
             )
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
+        # Autogenerate does not compare CHECK constraints: every one of the models' must exist.
+        inspector = inspect(db.engine)
+        for table in db.metadata.sorted_tables:
+            wanted = {c.name for c in table.constraints if isinstance(c, CheckConstraint)}
+            found = {c["name"] for c in inspector.get_check_constraints(table.name)}
+            assert wanted <= found, f"{table.name}: missing CHECK constraints {wanted - found}"
         db.engine.dispose()

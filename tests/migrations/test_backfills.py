@@ -1,0 +1,33 @@
+"""Data migrations fill new columns from what the rows already hold."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from alembic import command
+from sqlalchemy import text
+
+from samaschool import config, create_app
+from samaschool.database_cli import alembic_config
+from samaschool.extensions import db
+from tests.migrations.fill import allowed_values, fill
+
+
+def _part(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def test_certificates_learn_the_issuer_they_were_signed_under(empty_database, tmp_path):
+    app = create_app(config.for_tests(str(tmp_path / "instance"), empty_database))
+    token = f"{_part({'alg': 'EdDSA'})}.{_part({'iss': 'https://old.example/issuer', 'jti': 'x'})}.c2ln"
+    with app.app_context():
+        command.upgrade(alembic_config(), "c64ade33d3e0")
+        with db.engine.begin() as connection:
+            fill(connection, allowed_values(db.metadata))
+            connection.execute(text("UPDATE certificates SET credential_jwt = :token WHERE id = 1"), {"token": token})
+        command.upgrade(alembic_config(), "7539897e818b")
+        with db.engine.connect() as connection:
+            issuers = dict(connection.execute(text("SELECT id, issuer_id FROM certificates")).all())
+        db.engine.dispose()
+    assert issuers == {1: "https://old.example/issuer", 2: "", 3: ""}  # unreadable tokens are left blank
