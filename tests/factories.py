@@ -181,7 +181,9 @@ class Factories:
                 reward_minor=fields.pop("reward_minor", 500),
                 currency=fields.pop("currency", "KES"),
                 status=fields.pop("status", "open"),
-                required_certifications=[certification.slug] if certification else [],
+                required_certifications=fields.pop(
+                    "required_certifications", [certification.slug] if certification else []
+                ),
                 **fields,
             )
             db.session.add(pool)

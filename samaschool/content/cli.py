@@ -38,23 +38,28 @@ def validate_command(path: str | None) -> None:
     quizzes = sum(len(spec.quizzes) for spec in specs)
     click.echo(
         f"OK: {len(specs)} course(s), {lessons} lesson(s), {questions} question(s), {quizzes} quiz(zes), "
-        f"{len(content.certifications)} certification(s)."
+        f"{len(content.certifications or [])} certification(s)."
     )
 
 
 @courses_cli.command("import")
 @click.argument("path", required=False)
 def import_command(path: str | None) -> None:
-    """Validate, then import every course under PATH. Writes nothing if anything is wrong."""
+    """Validate, then import every course under PATH (a folder of courses, or one course's
+    folder). Writes nothing if anything is wrong. Only the courses found are touched; the
+    certifications only when PATH has a _certifications folder."""
     content = _checked_content(path, "; nothing was imported")
     specs = content.courses
     total = sum(len(spec.lessons) for spec in specs)
     try:
         with click.progressbar(length=total, label="Importing lessons", file=sys.stderr) as bar:
             stats = import_courses(specs, on_lesson=lambda: bar.update(1))
-        certifications = import_certifications(content.certifications)
+        certifications = None
+        if content.certifications is not None:
+            certifications = import_certifications(content.certifications)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
-    click.echo(f"Imported {len(specs)} course(s): {stats.summary()}; {certifications} certification(s)")
+    shown = "certifications left as they are" if certifications is None else f"{certifications} certification(s)"
+    click.echo(f"Imported {len(specs)} course(s): {stats.summary()}; {shown}")

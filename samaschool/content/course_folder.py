@@ -74,17 +74,21 @@ def course_folders(root: Path) -> list[Path]:
 @dataclass
 class Content:
     courses: list[CourseSpec]
-    certifications: list
+    # None when `root` has no _certifications folder (one course's folder, say): the folder
+    # then says nothing about certifications, and importing it leaves them as they are.
+    certifications: list | None
     problems: list[Problem]
 
 
 def read_content(root: Path) -> Content:
     """Every course and certification under `root`, checked together."""
-    from samaschool.content.certification_files import read_certifications
+    from samaschool.content.certification_files import FOLDER, read_certifications
 
     courses, problems = read_courses(root)
     checker = Checker()
-    certifications = read_certifications(root, courses, shown, checker) if root.is_dir() else []
+    certifications = None
+    if (root / FOLDER).is_dir():
+        certifications = read_certifications(root, courses, shown, checker)
     return Content(courses, certifications, problems + checker.problems)
 
 

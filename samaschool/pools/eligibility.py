@@ -1,5 +1,20 @@
-"""Who may work in a pool, and why not. The pool list, the claim, the submit and the API all
-call `check`, so they can never disagree."""
+"""Who may work in a pool, and why not. The rule has two forms, kept side by side here:
+
+- `check` (and `can_work`, its yes or no) for one worker and one pool, with the reasons shown
+  to the worker; `check_pools` is the same for one worker and many pools, in a fixed number
+  of queries (the pool list). The pool pages, the claim, the submit and the API call these.
+- `eligible_users_filter` (and `eligible_users`, the query) for the database: every worker who
+  may work in a pool, for the API's list of eligible workers.
+
+Change one, change the other: tests/pools/test_eligibility_agreement.py runs both on a worker
+in every state the rule knows and requires the same answer.
+
+The rule: the pool is open; the account is active; for every certification the pool requires,
+the worker's latest certificate of it (highest cycle) is neither revoked nor expired; the
+worker's country is one of the pool's countries, if it lists any; no suspension in the pool is
+running; and if the pool asks for a skill, the worker has at least `quality_min_gold` answers
+among their latest gold answers there with an accuracy of at least `min_skill_percent`.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +22,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy.orm import aliased
 
+from samaschool.auth.models import User
 from samaschool.catalog.models import Course
-from samaschool.certification import services as certificates
-from samaschool.certification.models import Certification
+from samaschool.certification.models import Certificate, Certification
 from samaschool.choices import country_name
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
-from samaschool.learning.services import module_progress
-from samaschool.pools.models import Pool, Suspension
-from samaschool.pools.quality import accuracy
+from samaschool.learning.services import modules_progress
+from samaschool.pools.models import Assignment, Pool, Suspension
+from samaschool.pools.quality import Accuracy, accuracies, gold_counts, latest_gold_answers
 
 
 @dataclass
@@ -36,39 +52,102 @@ class Eligibility:
         return not self.reasons
 
 
-def active_suspension(worker_id: int, pool_id: int, now: datetime) -> Suspension | None:
-    return db.session.scalar(
-        select(Suspension)
-        .where(
-            Suspension.worker_id == worker_id,
-            Suspension.pool_id == pool_id,
-            Suspension.lifted_at.is_(None),
-            Suspension.ends_at > now,
-        )
-        .order_by(Suspension.ends_at.desc())
-        .limit(1)
-    )
+# One worker ---------------------------------------------------------------------------------
 
 
 def check(user, pool: Pool, now: datetime | None = None) -> Eligibility:
+    """Whether `user` may work in `pool` now, and every reason why not."""
+    return check_pools(user, [pool], now)[pool.id]
+
+
+def can_work(user, pool: Pool, now: datetime | None = None) -> bool:
+    return check(user, pool, now).eligible
+
+
+def check_pools(user, pools: list[Pool], now: datetime | None = None) -> dict[int, Eligibility]:
+    """`check` for one worker and many pools: pool id -> Eligibility, in a fixed number of
+    queries whatever the number of pools (one per kind of fact, each only when needed)."""
     now = now or utcnow()
+    facts = _Facts.gather(user, pools, now)
+    return {pool.id: _check(user, pool, facts, now) for pool in pools}
+
+
+@dataclass
+class _Facts:
+    """What the rule needs to know about one worker, for a set of pools."""
+
+    certifications: dict[str, Certification]  # by slug
+    latest: dict[int, Certificate]  # the worker's latest certificate, by certification id
+    modules: dict[str, tuple[int, int]]  # (modules done, modules) by course slug
+    suspensions: dict[int, Suspension]  # the running suspension ending last, by pool id
+    skills: dict[int, Accuracy]  # by pool id, for pools that ask for a skill
+
+    @classmethod
+    def gather(cls, user, pools: list[Pool], now: datetime) -> _Facts:
+        slugs = {slug for pool in pools for slug in pool.required_certifications}
+        certifications = (
+            {c.slug: c for c in db.session.scalars(select(Certification).where(Certification.slug.in_(slugs)))}
+            if slugs
+            else {}
+        )
+        latest: dict[int, Certificate] = {}
+        if certifications:
+            for certificate in db.session.scalars(
+                select(Certificate)
+                .where(
+                    Certificate.user_id == user.id,
+                    Certificate.certification_id.in_([c.id for c in certifications.values()]),
+                )
+                .order_by(Certificate.cycle)
+            ):
+                latest[certificate.certification_id] = certificate  # the highest cycle wins
+        never_held = {_course_slug(c) for c in certifications.values() if c.id not in latest} - {None}
+        modules = {}
+        if never_held:
+            courses = {c.id: c.slug for c in db.session.scalars(select(Course).where(Course.slug.in_(never_held)))}
+            modules = {courses[cid]: done for cid, done in modules_progress(user.id, courses).items()}
+        suspensions: dict[int, Suspension] = {}
+        if pools:
+            for suspension in db.session.scalars(
+                select(Suspension)
+                .where(
+                    Suspension.worker_id == user.id,
+                    Suspension.pool_id.in_([pool.id for pool in pools]),
+                    Suspension.lifted_at.is_(None),
+                    Suspension.ends_at > now,
+                )
+                .order_by(Suspension.ends_at)
+            ):
+                suspensions[suspension.pool_id] = suspension  # the one ending last wins
+        skills = accuracies(user.id, [pool.id for pool in pools if pool.min_skill_percent is not None])
+        return cls(certifications, latest, modules, suspensions, skills)
+
+
+def _course_slug(certification: Certification) -> str | None:
+    """The course that leads to the certification: where a worker without it is sent."""
+    return next(iter(certification.criteria.get("courses", [])), None) or next(
+        (rule["course"] for rule in certification.criteria.get("quizzes", [])), None
+    )
+
+
+def _check(user, pool: Pool, facts: _Facts, now: datetime) -> Eligibility:
     result = Eligibility()
     if pool.status != "open":
         result.reasons.append(Reason("not_open", _("This pool is not taking workers now.")))
     if not user.is_active:
         result.reasons.append(Reason("account_inactive", _("This account is deactivated.")))
     for slug in pool.required_certifications:
-        certification = db.session.scalar(select(Certification).where(Certification.slug == slug))
+        certification = facts.certifications.get(slug)
         if certification is None:  # a requirement nobody can meet locks the pool; it never opens it
             result.reasons.append(
                 Reason("certification_missing", _("This pool needs a certification that is not offered."))
             )
             continue
-        result.reasons.extend(_certification_reasons(user, certification, now))
+        result.reasons.extend(_certification_reasons(certification, facts, now))
     if pool.countries and user.country not in pool.countries:
         places = ", ".join(country_name(code) for code in pool.countries)
         result.reasons.append(Reason("country", _("This pool is open to workers in: %(places)s.", places=places)))
-    suspension = active_suspension(user.id, pool.id, now)
+    suspension = facts.suspensions.get(pool.id)
     if suspension is not None:
         result.reasons.append(
             Reason(
@@ -81,8 +160,9 @@ def check(user, pool: Pool, now: datetime | None = None) -> Eligibility:
             )
         )
     if pool.min_skill_percent is not None:
-        skill = accuracy(user.id, pool.id)
-        if skill.answered < pool.quality_min_gold or skill.percent < pool.min_skill_percent:
+        skill = facts.skills[pool.id]
+        # In whole numbers, as the database compares: percent < minimum, without a float.
+        if skill.answered < pool.quality_min_gold or skill.correct * 100 < pool.min_skill_percent * skill.answered:
             result.reasons.append(
                 Reason(
                     "skill", _("This pool needs an accuracy of at least %(percent)d%%.", percent=pool.min_skill_percent)
@@ -91,21 +171,20 @@ def check(user, pool: Pool, now: datetime | None = None) -> Eligibility:
     return result
 
 
-def _certification_reasons(user, certification: Certification, now: datetime) -> list[Reason]:
-    latest = certificates.latest_certificate(user.id, certification.id)
-    if latest is not None and latest.status(now) == "valid":
+def _certification_reasons(certification: Certification, facts: _Facts, now: datetime) -> list[Reason]:
+    latest = facts.latest.get(certification.id)
+    status = latest.status(now) if latest is not None else None
+    if status == "valid":
         return []
-    course_slug = next(iter(certification.criteria.get("courses", [])), None) or next(
-        (rule["course"] for rule in certification.criteria.get("quizzes", [])), None
-    )
-    if latest is not None and latest.status(now) == "revoked":
+    course_slug = _course_slug(certification)
+    if status == "revoked":
         return [
             Reason(
                 "certification_revoked",
                 _("Your %(name)s was revoked: %(reason)s", name=certification.name, reason=latest.revocation_reason),
             )
         ]
-    if latest is not None:
+    if status == "expired":
         return [
             Reason(
                 "certification_expired",
@@ -114,14 +193,61 @@ def _certification_reasons(user, certification: Certification, now: datetime) ->
             )
         ]
     detail = ""
-    course = db.session.scalar(select(Course).where(Course.slug == course_slug)) if course_slug else None
-    if course is not None:
-        done, total = module_progress(user.id, course.id)
+    if course_slug in facts.modules:
+        done, total = facts.modules[course_slug]
         detail = " " + _("You have completed %(done)d of %(total)d modules.", done=done, total=total)
-    return [
-        Reason(
-            "certification_missing",
-            _("Earn the %(name)s.", name=certification.name) + detail,
-            course_slug,
+    return [Reason("certification_missing", _("Earn the %(name)s.", name=certification.name) + detail, course_slug)]
+
+
+# Many workers ----------------------------------------------------------------------------------
+
+
+def eligible_users_filter(pool: Pool, now: datetime | None = None):
+    """The rule as a condition on `User`: true for exactly the users `check` finds eligible."""
+    now = now or utcnow()
+    if pool.status != "open":
+        return false()
+    conditions = [User.is_active.is_(True)]
+    conditions += [_holds_valid_certificate(slug, now) for slug in pool.required_certifications]
+    if pool.countries:
+        conditions.append(User.country.in_(pool.countries))
+    conditions.append(
+        ~exists().where(
+            Suspension.worker_id == User.id,
+            Suspension.pool_id == pool.id,
+            Suspension.lifted_at.is_(None),
+            Suspension.ends_at > now,
         )
-    ]
+    )
+    # With no minimum of either kind, a worker without gold answers passes too.
+    if pool.min_skill_percent is not None and (pool.min_skill_percent > 0 or pool.quality_min_gold > 0):
+        latest = latest_gold_answers().where(Assignment.pool_id == pool.id).subquery()
+        counts = gold_counts(latest, latest.c.worker_id).subquery()
+        skilled = select(counts.c.worker_id).where(
+            counts.c.answered >= pool.quality_min_gold,
+            counts.c.correct * 100 >= pool.min_skill_percent * counts.c.answered,
+        )
+        conditions.append(User.id.in_(skilled))
+    return and_(*conditions)
+
+
+def eligible_users(pool: Pool, now: datetime | None = None):
+    """Every user who may work in `pool` now, by id: a query to page through."""
+    return select(User).where(eligible_users_filter(pool, now)).order_by(User.id)
+
+
+def _holds_valid_certificate(slug: str, now: datetime):
+    """The user's latest certificate of the certification `slug` is neither revoked nor expired.
+    A slug that names no certification matches nobody, as `check` finds."""
+    held, newer = aliased(Certificate), aliased(Certificate)
+    return exists().where(
+        held.user_id == User.id,
+        held.certification_id == select(Certification.id).where(Certification.slug == slug).scalar_subquery(),
+        held.revoked_at.is_(None),
+        or_(held.expires_at.is_(None), held.expires_at > now),
+        ~exists().where(
+            newer.user_id == held.user_id,
+            newer.certification_id == held.certification_id,
+            newer.cycle > held.cycle,
+        ),
+    )

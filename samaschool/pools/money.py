@@ -11,8 +11,18 @@ import io
 import re
 import secrets
 from dataclasses import dataclass
+from decimal import Decimal
 
-from babel.numbers import format_currency, get_currency_precision
+from babel import Locale
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    format_decimal,
+    get_currency_precision,
+    is_currency,
+    parse_decimal,
+)
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select, update
 
@@ -27,20 +37,73 @@ class PayoutError(DomainError):
     pass
 
 
-def money(amount_minor: int, currency: str, locale: str = "en") -> str:
-    """12345 KES -> 'KES 123.45', using the currency's own number of decimals."""
-    return format_currency(amount_minor / 10 ** get_currency_precision(currency), currency, locale=locale)
+# The most any amount typed into a form may be, in minor units: far above any real reward,
+# bonus or threshold, and within every amount column (a reward is a 32-bit integer).
+MAX_AMOUNT_MINOR = 1_000_000_000
 
 
-def to_minor(amount: str, currency: str) -> int:
-    """'123.45' KES -> 12345, exactly (no floats): ValueError for more decimals than the currency has."""
-    text = amount.strip().replace(",", "")
-    whole, _dot, fraction = text.partition(".")
+class AmountError(ValueError):
+    """An amount that cannot be taken as typed; the message says why, for the form field."""
+
+
+def _locale(locale: str | Locale | None) -> str | Locale:
+    return locale or get_locale() or "en"
+
+
+def _major(amount_minor: int, currency: str) -> Decimal:
+    """12345 KES -> Decimal('123.45'): exact, in the currency's own number of decimals."""
+    return Decimal(amount_minor).scaleb(-get_currency_precision(currency))
+
+
+def money(amount_minor: int, currency: str, locale: str | Locale | None = None) -> str:
+    """12345 KES -> 'KES 123.45' in the reader's language (English outside a request)."""
+    return format_currency(_major(amount_minor, currency), currency, locale=_locale(locale))
+
+
+def amount_for_input(amount_minor: int, currency: str, locale: str | Locale | None = None) -> str:
+    """What an amount field shows: 1234567 KES -> '12345.67', 1000000 UGX -> '1000000'. Exact,
+    with the currency's decimals and the language's decimal sign, so that `to_minor` reads it back."""
     digits = get_currency_precision(currency)
-    if not whole.lstrip("-").isdigit() or (fraction and not fraction.isdigit()) or len(fraction) > digits:
-        raise ValueError(f"not an amount in {currency}")
-    sign = -1 if whole.startswith("-") else 1
-    return sign * (abs(int(whole)) * 10**digits + int((fraction or "0").ljust(digits, "0") or 0))
+    pattern = "0." + "0" * digits if digits else "0"
+    return format_decimal(_major(amount_minor, currency), format=pattern, locale=_locale(locale))
+
+
+def is_known_currency(code: str) -> bool:
+    """An ISO 4217 code Babel knows (and so knows the number of decimals of)."""
+    return is_currency(code)
+
+
+def to_minor(text: str, currency: str, locale: str | Locale | None = None, *, maximum: int = MAX_AMOUNT_MINOR) -> int:
+    """An amount as a person typed it ('1,234.50' in English) -> exact minor units (123450 KES),
+    never through a float. Raises AmountError for what is not an amount of zero or more, for
+    more decimals than the currency has (UGX has none, KES two) and for more than `maximum`."""
+    locale = _locale(locale)
+    digits = get_currency_precision(currency)
+    example = amount_for_input(5 * 10**digits + (5 * 10 ** (digits - 1) if digits else 0), currency, locale)
+    try:
+        value = parse_decimal(text.strip(), locale=locale, strict=True)
+    except NumberFormatError:
+        value = None
+    # Decimal also reads 'NaN', 'Infinity' and '1e5': amounts are written in digits only.
+    if value is None or not value.is_finite() or value < 0 or any(ch.isalpha() for ch in text):
+        raise AmountError(_("Give an amount like %(example)s.", example=example))
+    if value > _major(maximum, currency):
+        raise AmountError(_("Give at most %(amount)s.", amount=money(maximum, currency, locale)))
+    _sign, figures, exponent = value.as_tuple()
+    while exponent < 0 and figures[-1:] == (0,):  # '12.340' has two decimals, not three
+        figures, exponent = figures[:-1], exponent + 1
+    if -exponent > digits:
+        if not digits:
+            raise AmountError(_("%(currency)s amounts have no decimals: give a whole number.", currency=currency))
+        raise AmountError(
+            ngettext(
+                "%(currency)s amounts have at most %(num)d decimal place.",
+                "%(currency)s amounts have at most %(num)d decimal places.",
+                digits,
+                currency=currency,
+            )
+        )
+    return int(value.scaleb(digits))
 
 
 def credit(
@@ -192,7 +255,7 @@ def batch_csv(batch: PayoutBatch) -> str:
         if line.state == "failed":
             continue
         user = users[line.worker_id]
-        amount = f"{line.amount_minor / 10**digits:.{digits}f}"
+        amount = f"{_major(line.amount_minor, batch.currency):.{digits}f}"  # exact, machine-readable
         writer.writerow(
             [_csv_safe(user.name), _csv_safe(user.payout_account or ""), line.currency, amount, line.reference]
         )

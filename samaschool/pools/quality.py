@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
 
 from samaschool import audit
 from samaschool.errors import NotAllowed
@@ -26,20 +26,45 @@ class Accuracy:
         return 100.0 * self.correct / self.answered if self.answered else 0.0
 
 
-def accuracy(worker_id: int, pool_id: int, since: datetime | None = None) -> Accuracy:
-    query = select(Assignment.gold_correct).where(
-        Assignment.worker_id == worker_id,
-        Assignment.pool_id == pool_id,
-        Assignment.is_gold.is_(True),
-        Assignment.state == "submitted",
+def latest_gold_answers(since: datetime | None = None):
+    """Each submitted gold answer with its rank among its worker's latest in its pool (1: newest):
+    the rows with rank <= ROLLING_WINDOW make up the pool skill. A subquery, for one worker's
+    accuracy in many pools and for the eligibility filter over many workers alike."""
+    rank = func.row_number().over(
+        partition_by=(Assignment.worker_id, Assignment.pool_id),
+        order_by=(Assignment.submitted_at.desc(), Assignment.id.desc()),
+    )
+    query = select(Assignment.worker_id, Assignment.pool_id, Assignment.gold_correct, rank.label("rank")).where(
+        Assignment.is_gold.is_(True), Assignment.state == "submitted"
     )
     if since is not None:
         query = query.where(Assignment.submitted_at > since)
-    latest = query.order_by(Assignment.submitted_at.desc(), Assignment.id.desc()).limit(ROLLING_WINDOW).subquery()
-    answered, correct = db.session.execute(
-        select(func.count(), func.coalesce(func.sum(func.cast(latest.c.gold_correct, db.Integer)), 0))
-    ).one()
-    return Accuracy(answered=answered, correct=int(correct))
+    return query
+
+
+def gold_counts(latest, *group_by):
+    """(answered, correct) aggregates over the rolling window of `latest_gold_answers()`."""
+    answered = func.count().label("answered")
+    correct = func.coalesce(func.sum(cast(latest.c.gold_correct, Integer)), 0).label("correct")
+    return select(*group_by, answered, correct).where(latest.c.rank <= ROLLING_WINDOW).group_by(*group_by)
+
+
+def accuracies(worker_id: int, pool_ids, since: datetime | None = None) -> dict[int, Accuracy]:
+    """The worker's accuracy in each of `pool_ids`, in one query."""
+    pool_ids = list(pool_ids)
+    result = {pool_id: Accuracy(0, 0) for pool_id in pool_ids}
+    if not pool_ids:
+        return result
+    latest = (
+        latest_gold_answers(since).where(Assignment.worker_id == worker_id, Assignment.pool_id.in_(pool_ids)).subquery()
+    )
+    for pool_id, answered, correct in db.session.execute(gold_counts(latest, latest.c.pool_id)):
+        result[pool_id] = Accuracy(answered=answered, correct=int(correct))
+    return result
+
+
+def accuracy(worker_id: int, pool_id: int, since: datetime | None = None) -> Accuracy:
+    return accuracies(worker_id, [pool_id], since)[pool_id]
 
 
 def enforce_threshold(worker, pool: Pool, now: datetime) -> Suspension | None:

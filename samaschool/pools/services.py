@@ -31,7 +31,8 @@ def open_pools_for(user) -> list[PoolCard]:
             select(Task.pool_id, func.count()).where(Task.filled.is_(False)).group_by(Task.pool_id)
         ).all()
     )
-    return [PoolCard(pool, eligibility.check(user, pool), waiting.get(pool.id, 0)) for pool in pools]
+    checks = eligibility.check_pools(user, pools)
+    return [PoolCard(pool, checks[pool.id], waiting.get(pool.id, 0)) for pool in pools]
 
 
 def save_pool(actor, pool: Pool | None, form) -> Pool:
@@ -42,10 +43,12 @@ def save_pool(actor, pool: Pool | None, form) -> Pool:
         raise ValueError("labels", _("List at least two labels, one per line."))
     if len(set(labels)) != len(labels):
         raise ValueError("labels", _("A label is listed twice."))
+    if not money.is_known_currency(form.currency.data):
+        raise ValueError("currency", _("Unknown currency code."))
     try:
         reward = money.to_minor(form.reward.data, form.currency.data)
-    except ValueError:
-        raise ValueError("reward", _("Give an amount like 5 or 5.50.")) from None
+    except money.AmountError as error:
+        raise ValueError("reward", str(error)) from None
     if reward <= 0:
         raise ValueError("reward", _("The reward must be more than zero."))
     known = {code for code, _name in country_choices()}

@@ -13,7 +13,7 @@ from samaschool.extensions import db
 from samaschool.forms import ActionForm
 from samaschool.pools import eligibility, money, services, work
 from samaschool.pools.models import Assignment, EarningEntry, Pool
-from samaschool.pools.quality import accuracy
+from samaschool.pools.quality import accuracies, accuracy
 from samaschool.pools.task_types import InvalidTaskAnswer
 
 bp = Blueprint("pools", __name__)
@@ -145,7 +145,7 @@ def earnings():
         summary=services.worker_summary(current_user.id),
         submissions=submissions,
         entries=entries,
-        accuracy={pid: accuracy(current_user.id, pid) for pid in pool_ids},
+        accuracy=accuracies(current_user.id, pool_ids),
         pools=pools,
         money=money.money,
     )

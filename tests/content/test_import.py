@@ -1,5 +1,7 @@
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -9,6 +11,8 @@ from samaschool.content.importer import import_courses
 from samaschool.extensions import db
 from samaschool.learning.models import LessonProgress
 from tests.content.conftest import lesson, write
+
+SHIPPED = Path(__file__).resolve().parents[2] / "courses"
 
 
 def run_import(app, root):
@@ -136,3 +140,50 @@ def test_shipped_courses_are_valid_and_substantial():
     }, lines
     for modules, fewest_lessons in courses.values():
         assert modules >= 3 and fewest_lessons >= 3
+
+
+def test_cli_import_of_one_course_touches_only_that_course(app, tmp_path):
+    """`courses import courses/<one-course>`: that folder has no _certifications, so the
+    certifications stay as they are, and the other courses keep their lessons and quizzes."""
+    from samaschool.assessments.models import Quiz
+    from samaschool.certification.models import Certification
+
+    root = tmp_path / "courses"
+    shutil.copytree(SHIPPED, root)
+    everything = run_cli(app, "courses", "import", str(root))
+    assert everything.exit_code == 0, everything.output
+    assert "3 certification(s)" in everything.output
+
+    def state():
+        with app.app_context():
+            return {
+                "certifications": set(db.session.execute(select(Certification.slug, Certification.archived_at))),
+                "lessons": set(db.session.execute(select(Lesson.id, Lesson.title, Lesson.archived_at))),
+                "quizzes": set(db.session.execute(select(Quiz.id, Quiz.title, Quiz.archived_at))),
+                "courses": set(db.session.execute(select(Course.slug, Course.title))),
+            }
+
+    before = state()
+    assert len(before["certifications"]) == 3 and all(archived is None for _s, archived in before["certifications"])
+    # The other courses' folders change too: importing one course must not read them.
+    other = root / "winning-work-on-gig-platforms" / "course.yml"
+    other.write_text(other.read_text().replace("title:", "title: Changed", 1))
+    one = root / "digital-work-foundations"
+    (one / "course.yml").write_text((one / "course.yml").read_text().replace("title:", "title: New", 1))
+
+    result = run_cli(app, "courses", "import", str(one))
+    assert result.exit_code == 0, result.output
+    assert "Imported 1 course(s)" in result.output and "certifications left as they are" in result.output
+    after = state()
+    assert after["certifications"] == before["certifications"]
+    assert after["lessons"] == before["lessons"] and after["quizzes"] == before["quizzes"]
+    changed = after["courses"] - before["courses"]
+    assert [slug for slug, _title in changed] == ["digital-work-foundations"]
+    assert all(title.startswith("New") for _slug, title in changed)
+
+    # A folder of courses with its _certifications still archives what left that folder.
+    (root / "_certifications" / "digital-work-foundations.yml").unlink()
+    assert run_cli(app, "courses", "import", str(root)).exit_code == 0
+    with app.app_context():
+        archived = db.session.scalars(select(Certification.slug).where(Certification.archived_at.is_not(None)))
+        assert list(archived) == ["digital-work-foundations"]
