@@ -1,4 +1,5 @@
-"""Cross-cutting web plumbing: security headers, hashed static URLs, sessions, safe redirects."""
+"""Cross-cutting web plumbing: security headers, hashed static URLs, sessions, safe redirects,
+and the checks every request's input passes (numbers that fit the database, no NUL bytes)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,15 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, abort, current_app, request, url_for
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
+
+DB_INT_MAX = 2**31 - 1
+"""The largest id every database column holds (PostgreSQL's INTEGER; SQLite's reaches 2**63 - 1)."""
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -35,6 +43,85 @@ class SessionInterface(SecureCookieSessionInterface):
             return request.is_secure
         except RuntimeError:
             return False
+
+
+class IdConverter(IntegerConverter):
+    """`<int:…>` in every route (registered as the app's "int"): a number an id column can hold,
+    else the route does not match and the answer is a 404, never an overflow in the database."""
+
+    def __init__(
+        self, map, fixed_digits: int = 0, min: int | None = 0, max: int | None = DB_INT_MAX, signed: bool = False
+    ):
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
+def parse_int(text: str | None, *, minimum: int = 1, maximum: int = DB_INT_MAX) -> int | None:
+    """The whole number `text` spells in ASCII digits (an optional minus sign, spaces around),
+    if it lies in [minimum, maximum]; else None. Never raises, whatever the text."""
+    text = (text or "").strip()
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 30:
+        return None
+    value = int(text)
+    return value if minimum <= value <= maximum else None
+
+
+class BadNumber(BadRequest):
+    """A query or form value that should be a whole number in a range, and is not."""
+
+    def __init__(self, name: str, minimum: int, maximum: int):
+        super().__init__()
+        self.field, self.minimum, self.maximum = name, minimum, maximum
+
+    @property
+    def message(self) -> str:
+        return _(
+            "'%(name)s' must be a whole number from %(minimum)d to %(maximum)d.",
+            name=self.field,
+            minimum=self.minimum,
+            maximum=self.maximum,
+        )
+
+
+def int_arg(
+    name: str, default: int, *, minimum: int = 1, maximum: int = DB_INT_MAX, values: MultiDict | None = None
+) -> int:
+    """The one way to read a number from the query string (or `values`, e.g. request.form): `default`
+    when absent or empty, else a number in range, or a 400 (BadNumber) instead of an overflow."""
+    raw = (request.args if values is None else values).get(name)
+    if raw is None or not raw.strip():
+        return default
+    value = parse_int(raw, minimum=minimum, maximum=maximum)
+    if value is None:
+        raise BadNumber(name, minimum, maximum)
+    return value
+
+
+def int_list(name: str, *, values: MultiDict | None = None, maximum: int = DB_INT_MAX) -> list[int]:
+    """Every value of a repeated field (e.g. checked `ids`) as ids, or a 400 (BadNumber)."""
+    result = []
+    for raw in (request.args if values is None else values).getlist(name):
+        value = parse_int(raw, maximum=maximum)
+        if value is None:
+            raise BadNumber(name, 1, maximum)
+        result.append(value)
+    return result
+
+
+def page_arg() -> int:
+    """`?page=` for list pages: from 1 to the largest id, so that the offset always fits."""
+    return int_arg("page", 1)
+
+
+def refuse_nul_bytes() -> None:
+    """A before_request check for every route: no text we take may hold a NUL byte (PostgreSQL
+    refuses them in any query), so a path, query or form value with one is a 400 in the route's
+    format. Reading the form here also turns a body over MAX_CONTENT_LENGTH into a 413."""
+    fields = [*request.args.items(multi=True)]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        fields += request.form.items(multi=True)
+    if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in fields):
+        abort(400)
 
 
 def set_security_headers(response):

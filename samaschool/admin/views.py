@@ -13,6 +13,7 @@ from samaschool.errors import DomainError
 from samaschool.extensions import db
 from samaschool.forms import ActionForm
 from samaschool.permissions import Role, role_required
+from samaschool.web import page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -26,7 +27,9 @@ def _admins_only():
 @bp.get("/users")
 def users():
     form = UserSearchForm(request.args, meta={"csrf": False})
-    page = db.paginate(services.users_query(form.q.data or "", form.role.data or ""), per_page=50, error_out=False)
+    page = db.paginate(
+        services.users_query(form.q.data or "", form.role.data or ""), page=page_arg(), per_page=50, error_out=False
+    )
     return render_template("admin/users.html", form=form, page=page, role_names=ROLE_NAMES)
 
 
@@ -96,7 +99,8 @@ def set_active(user_id: int):
 
 @bp.get("/audit")
 def audit_log():
-    page = db.paginate(audit.entries_query(action=request.args.get("action") or None), per_page=50, error_out=False)
+    query = audit.entries_query(action=request.args.get("action") or None)
+    page = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
     return render_template("admin/audit.html", page=page)
 
 

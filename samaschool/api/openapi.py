@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from flask import url_for
 
+from samaschool.web import DB_INT_MAX
+
 
 def _error_response(description: str) -> dict:
     return {
         "description": description,
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
+
+
+UNAVAILABLE = _error_response("The database is briefly unreachable: retry after the Retry-After header's seconds")
 
 
 def document() -> dict:
@@ -36,6 +41,7 @@ def document() -> dict:
                         },
                         "401": _error_response("Missing, unknown or revoked token"),
                         "404": _error_response("No such user"),
+                        "503": UNAVAILABLE,
                     },
                 }
             },
@@ -54,6 +60,7 @@ def document() -> dict:
                         },
                         "401": _error_response("Missing, unknown or revoked token"),
                         "404": _error_response("No such pool or user"),
+                        "503": UNAVAILABLE,
                     },
                 }
             },
@@ -63,7 +70,11 @@ def document() -> dict:
                     "summary": "Workers eligible for a pool, paged",
                     "parameters": [
                         {"$ref": "#/components/parameters/Slug"},
-                        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+                        {
+                            "name": "page",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": DB_INT_MAX},
+                        },
                         {
                             "name": "per_page",
                             "in": "query",
@@ -78,6 +89,7 @@ def document() -> dict:
                         "400": _error_response("Bad paging parameters"),
                         "401": _error_response("Missing, unknown or revoked token"),
                         "404": _error_response("No such pool"),
+                        "503": UNAVAILABLE,
                     },
                 }
             },
@@ -110,6 +122,8 @@ def document() -> dict:
                                         "rate_limited",
                                         "forbidden",
                                         "method_not_allowed",
+                                        "too_large",
+                                        "unavailable",
                                         "error",
                                     ],
                                 },

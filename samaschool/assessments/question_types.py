@@ -502,7 +502,7 @@ class Ordering(QuestionType):
             raw = form.get(f"{prefix}-{item['id']}", "")
             if raw == "":
                 continue
-            if not raw.isdigit() or not 1 <= int(raw) <= len(data["items"]):
+            if not (raw.isascii() and raw.isdigit()) or len(raw) > 4 or not 1 <= int(raw) <= len(data["items"]):
                 raise InvalidAnswer(_l("Choose a position for each item."))
             positions[item["id"]] = int(raw)
         if not positions:

@@ -22,6 +22,7 @@ from samaschool.errors import DomainError
 from samaschool.extensions import db
 from samaschool.forms import ActionForm
 from samaschool.permissions import Role, role_required
+from samaschool.web import page_arg
 
 bp = Blueprint("certification_admin", __name__, url_prefix="/admin")
 
@@ -70,7 +71,7 @@ def certificates():
         query = query.where(Certificate.issued_at < issued_to + timedelta(days=1))
     elif form.issued_to.data:
         form.issued_to.errors = [_("Use the form YYYY-MM-DD.")]
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
     return render_template(
         "certification/admin_certificates.html",
         form=form,

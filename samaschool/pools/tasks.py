@@ -14,6 +14,7 @@ from samaschool.pools.models import Pool, Task
 from samaschool.pools.task_types import REGISTRY
 
 MAX_ROWS = 100_000
+MAX_DEPTH = 20  # a task is a flat object; deeper JSON is a mistake (or an attack on the parser)
 RECOMMENDED_GOLD_SHARE = 0.05
 
 
@@ -33,14 +34,34 @@ def _rows(text: str, filename: str):
                 continue
             try:
                 value = json.loads(line)
+                too_deep = _depth(value) > MAX_DEPTH
             except json.JSONDecodeError as error:
                 yield number, ValueError(f"not valid JSON ({error.msg})")
+                continue
+            except RecursionError:
+                too_deep = True
+            if too_deep:
+                yield number, ValueError(f"nested more than {MAX_DEPTH} levels deep")
                 continue
             yield number, value if isinstance(value, dict) else ValueError("each line must be a JSON object")
     else:
         reader = csv.DictReader(io.StringIO(text))
-        for row in reader:
-            yield reader.line_num, row
+        try:
+            for row in reader:
+                yield reader.line_num, row
+        except csv.Error as error:  # e.g. a field over the csv module's size limit
+            yield reader.line_num, ValueError(f"not valid CSV ({error})")
+
+
+def _depth(value) -> int:
+    """How deeply a parsed JSON value nests, counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, dict | list):
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def import_tasks(pool: Pool, text: str, filename: str) -> ImportReport:
@@ -68,6 +89,9 @@ def import_tasks(pool: Pool, text: str, filename: str) -> ImportReport:
             continue
         if len(external_id) > 100:
             report.errors.append(f"{where}: 'external_id' is longer than 100 characters")
+            continue
+        if "\x00" in external_id:
+            report.errors.append(f"{where}: 'external_id' contains a NUL character")
             continue
         if external_id in seen or external_id in existing:
             report.errors.append(f"{where}: task '{external_id}' appears twice (or is already in the pool)")

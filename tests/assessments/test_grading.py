@@ -113,6 +113,9 @@ def test_ordering_gives_credit_per_item_in_place():
         grade("ordering", data, {**right, f"q9-{ids[0]}": "3"})
     with pytest.raises(InvalidAnswer):
         grade("ordering", data, {f"q9-{ids[0]}": "9"})
+    for odd in ("²", "٣", "9" * 5000, "-1"):  # digits Python's isdigit() accepts but int() may not
+        with pytest.raises(InvalidAnswer, match="Choose a position"):
+            grade("ordering", data, {**right, f"q9-{ids[0]}": odd})
 
 
 def test_matching():
