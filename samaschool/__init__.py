@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, has_request_context, jsonify, render_template, request
+from flask import Flask, g, has_request_context, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -13,9 +13,11 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from samaschool import config as config_module
+from samaschool import outage
 from samaschool.choices import INTERFACE_LANGUAGES
 from samaschool.db_types import render_migration_type
 from samaschool.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
@@ -25,8 +27,8 @@ from samaschool.extensions import babel, compress, csrf, db, limiter, login_mana
 def _sqlite_connect(dbapi_connection, _record) -> None:
     if type(dbapi_connection).__module__.split(".")[0] != "sqlite3":
         return
-    # Take over transaction control from pysqlite so that every transaction can start
-    # with BEGIN IMMEDIATE: SQLite ignores FOR UPDATE, so writers are serialised here.
+    # Take over transaction control from pysqlite so that a transaction that may write can
+    # start with BEGIN IMMEDIATE: SQLite ignores FOR UPDATE, so writers are serialised here.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -36,22 +38,67 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _read_only_request() -> bool:
+    """A page view, outside its bookkeeping (samaschool/bookkeeping.py): it reads only."""
+    return has_request_context() and request.method in READ_ONLY_METHODS and not g.get("_bookkeeping")
+
+
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection) -> None:
+    """Pages (GET) read in a deferred transaction: under WAL any number of readers run side by
+    side. Everything else (form posts, CLI commands, jobs) takes the write lock up front:
+    claims and awards count rows and then insert, relying on the lock for the whole
+    transaction, and upgrading a deferred transaction later fails with SQLITE_BUSY."""
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if _read_only_request() else "BEGIN IMMEDIATE")
+
+
+WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "MERGE")
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _no_writes_on_get(_connection, _cursor, statement: str, *_args) -> None:
+    """Pages only read (state never changes on GET); in tests a write from a GET fails loudly."""
+    if _read_only_request() and statement.lstrip()[:6].upper().startswith(WRITE_STATEMENTS):
+        from flask import current_app
+
+        message = f"{request.method} {request.path} wrote to the database: {statement.split(chr(10))[0][:80]}"
+        if current_app.testing:
+            raise RuntimeError(message)
+        logging.getLogger(__name__).warning(message)
 
 
 def _select_locale() -> str:
     if not has_request_context():
         return "en"
-    if current_user and current_user.is_authenticated and current_user.preferred_language in INTERFACE_LANGUAGES:
-        return current_user.preferred_language
+    language = outage.remembered_language() if outage.database_unavailable() else _user_language()
+    if language in INTERFACE_LANGUAGES:
+        return language
     return request.accept_languages.best_match(INTERFACE_LANGUAGES) or "en"
 
 
+def _user_language() -> str | None:
+    """The signed-in user's language, also kept in the session so that pages rendered without the
+    database speak it; if loading the user finds the database down, what the session remembers."""
+    try:
+        if not current_user.is_authenticated:
+            return None
+        language = current_user.preferred_language
+    except DBAPIError as error:
+        if not outage.is_unavailable(error):
+            raise
+        outage.mark_unavailable()
+        return outage.remembered_language()
+    if language in INTERFACE_LANGUAGES:
+        outage.remember_language(language)
+    return language
+
+
 def _select_timezone() -> str:
-    if not has_request_context():
+    if not has_request_context() or outage.database_unavailable():
         return "UTC"
     if current_user and current_user.is_authenticated:
         return current_user.timezone
@@ -70,10 +117,18 @@ def create_app(config: dict | None = None) -> Flask:
         count = app.config["SAMASCHOOL_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     logging.basicConfig(level=logging.INFO)
+    if not app.config.get("SAMASCHOOL_BASE_URL_SET", True) and not app.debug:
+        logging.getLogger(__name__).warning(
+            "SAMASCHOOL_BASE_URL is not set: credentials, QR codes, PDFs and emailed links use %s. "
+            "Set it to the address learners and verifiers reach this site on.",
+            app.config["SAMASCHOOL_BASE_URL"],
+        )
 
-    from samaschool.web import SessionInterface
+    from samaschool.web import IdConverter, SessionInterface, refuse_nul_bytes
 
     app.session_interface = SessionInterface()
+    app.url_map.converters["int"] = IdConverter  # before any route is added
+    app.before_request(refuse_nul_bytes)  # first of the before_request hooks
     _init_extensions(app)
     _register_blueprints(app)
     _register_errors(app)
@@ -150,15 +205,36 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_errors(app: Flask) -> None:
-    api_codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "rate_limited"}
+    from samaschool.web import BadNumber
 
-    def page(status: int, title: str, message: str):
+    api_codes = {
+        400: "bad_request",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+        429: "rate_limited",
+        503: "unavailable",
+    }
+
+    def page(status: int, title: str, message: str, headers: dict | None = None):
+        code = api_codes.get(status, "error")
         if request.path.startswith("/api/"):  # machines get JSON with a stable code, never a page
-            return jsonify(error={"code": api_codes.get(status, "error"), "message": message}), status
-        return render_template("errors/error.html", status=status, title=title, message=message), status
+            return jsonify(error={"code": code, "message": message}), status, headers or {}
+        if request.path == "/verify.json":  # the verifier's own JSON shape
+            return jsonify(valid=False, error=code, message=message), status, headers or {}
+        try:
+            body = render_template("errors/error.html", status=status, title=title, message=message)
+        except DBAPIError as error:  # the page needed the database (the signed-in user) and it is down
+            if outage.released() or not outage.is_unavailable(error):
+                raise
+            return database_unavailable(error)
+        return body, status, headers or {}
 
     @app.errorhandler(400)
-    def bad_request(_error):
+    def bad_request(error):
+        if isinstance(error, BadNumber):
+            return page(400, _("Bad request"), error.message)
         return page(400, _("Bad request"), _("Something in that request was not right. Go back and try again."))
 
     @app.errorhandler(CSRFError)
@@ -180,8 +256,19 @@ def _register_errors(app: Flask) -> None:
         )
 
     @app.errorhandler(405)
-    def method_not_allowed(_error):
-        return page(405, _("Not allowed"), _("That action cannot be done this way."))
+    def method_not_allowed(error):
+        allowed = getattr(error, "valid_methods", None)
+        headers = {"Allow": ", ".join(sorted(allowed))} if allowed else {}
+        return page(405, _("Not allowed"), _("That action cannot be done this way."), headers)
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        megabytes = (app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)
+        return page(
+            413,
+            _("That is too large"),
+            _("What you sent is larger than %(size)s MB. Choose a smaller file and try again.", size=f"{megabytes:g}"),
+        )
 
     @app.errorhandler(429)
     def too_many(_error):
@@ -191,12 +278,32 @@ def _register_errors(app: Flask) -> None:
             _("You have tried this too many times. Wait a few minutes, then try again."),
         )
 
+    @app.errorhandler(DBAPIError)
+    def database_unavailable(error: DBAPIError):
+        if not outage.is_unavailable(error):
+            raise error  # a bug in a query, not an outage: the 500 page, with its traceback logged
+        outage.stop_using_the_database()
+        outage.log_failure(error)
+        return page(
+            503,
+            _("Back in a moment"),
+            _("We cannot reach our database just now. Please try again in a minute."),
+            {"Retry-After": str(outage.RETRY_AFTER_SECONDS)},
+        )
+
     @app.errorhandler(500)
     def server_error(_error):
-        db.session.rollback()
-        return page(
-            500, _("Something went wrong"), _("Sorry, something broke on our side. Please try again in a minute.")
-        )
+        def answer():
+            return page(
+                500, _("Something went wrong"), _("Sorry, something broke on our side. Please try again in a minute.")
+            )
+
+        try:
+            db.session.rollback()
+            return answer()
+        except Exception:  # the page needed the database (the user, their language), which is failing
+            outage.stop_using_the_database()
+            return answer()
 
 
 def _register_cli(app: Flask) -> None:
@@ -205,6 +312,7 @@ def _register_cli(app: Flask) -> None:
     from samaschool.certification.cli import certs_cli
     from samaschool.content.cli import courses_cli
     from samaschool.database_cli import database_cli
+    from samaschool.jobs import jobs_cli
     from samaschool.pools.cli import pools_cli
 
     app.cli.add_command(courses_cli)
@@ -213,6 +321,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(certs_cli)
     app.cli.add_command(pools_cli)
     app.cli.add_command(database_cli)
+    app.cli.add_command(jobs_cli)
 
 
 def _register_templates(app: Flask) -> None:

@@ -307,6 +307,15 @@ def _declared_openbadges(start_tag: str, name_end: int) -> str | None:
     return None
 
 
+# Baked for a certification that has no badge image of its own (the admin form allows none).
+DEFAULT_BADGE_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 120 120" width="120" height="120">'
+    '<circle cx="60" cy="60" r="56" fill="#0b5d4b"/><circle cx="60" cy="60" r="46" fill="none" '
+    'stroke="#f0b400" stroke-width="4"/><path d="M40 62l14 14 28-32" fill="none" stroke="#ffffff" '
+    'stroke-width="9" stroke-linecap="round" stroke-linejoin="round"/></svg>'
+)
+
+
 def bake_svg(svg: str, jwt_compact: str) -> str:
     """``svg`` with the Open Badges 3.0 credential baked in, as the spec asks for a VC-JWT: the compact JWS in the
     ``verify`` attribute of an ``<openbadges:credential>`` element placed directly after the root start tag, with

@@ -14,13 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from samaschool import audit
 from samaschool.assessments.models import Attempt, Quiz
 from samaschool.auth.models import User
-from samaschool.catalog.models import Course
+from samaschool.catalog.models import Course, Enrolment
 from samaschool.certification.credentials import issue_credential
 from samaschool.certification.models import Certificate, Certification
 from samaschool.db_types import utcnow
 from samaschool.errors import DomainError
 from samaschool.extensions import db
-from samaschool.learning.services import course_progress_for
+from samaschool.learning.models import LessonProgress
+from samaschool.learning.services import courses_progress_for
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CODE_LENGTH = 13  # 65 random bits
@@ -91,50 +92,80 @@ class CriterionStatus:
 
 def criteria_status(user_id: int, certification: Certification, *, since: datetime | None = None):
     """Each criterion with whether it is met. Quiz passes count only after `since` (re-certification)."""
-    statuses = []
-    slugs = set(certification.criteria.get("courses", [])) | {
-        rule["course"] for rule in certification.criteria.get("quizzes", [])
+    return criteria_statuses(user_id, [certification], since=since)[certification.id]
+
+
+def criteria_statuses(
+    user_id: int, certifications: list[Certification], *, since: datetime | None = None
+) -> dict[int, list[CriterionStatus]]:
+    """`criteria_status` for many certifications (certification id -> statuses), in a fixed
+    number of queries however many certifications, courses and quizzes there are."""
+    course_rules = {c.id: c.criteria.get("courses", []) for c in certifications}
+    quiz_rules = {c.id: c.criteria.get("quizzes", []) for c in certifications}
+    slugs = {slug for rules in course_rules.values() for slug in rules}
+    slugs |= {rule["course"] for rules in quiz_rules.values() for rule in rules}
+    courses = {c.slug: c for c in db.session.scalars(select(Course).where(Course.slug.in_(slugs)))} if slugs else {}
+    progress = courses_progress_for(
+        user_id, {courses[slug].id for rules in course_rules.values() for slug in rules if slug in courses}
+    )
+    wanted = {
+        (courses[rule["course"]].id, rule["quiz"])
+        for rules in quiz_rules.values()
+        for rule in rules
+        if rule["course"] in courses
     }
-    courses = {c.slug: c for c in db.session.scalars(select(Course).where(Course.slug.in_(slugs)))}
-    for slug in certification.criteria.get("courses", []):
-        course = courses.get(slug)
-        progress = course_progress_for(user_id, course.id) if course else None
-        statuses.append(
-            CriterionStatus(
-                label=_("Complete the course %(title)s", title=course.title if course else slug),
-                met=bool(progress and progress.complete),
-                detail=_("%(done)d of %(total)d done", done=progress.done, total=progress.total) if progress else "",
-                course_slug=slug,
+    quizzes = {}
+    if wanted:
+        for quiz in db.session.scalars(
+            select(Quiz).where(Quiz.course_id.in_({cid for cid, _key in wanted}), Quiz.key.in_({k for _c, k in wanted}))
+        ):
+            quizzes[(quiz.course_id, quiz.key)] = quiz
+    best: dict[int, float] = {}
+    if quizzes:
+        query = (
+            select(Attempt.quiz_id, func.max(Attempt.score_percent))
+            .where(
+                Attempt.user_id == user_id,
+                Attempt.quiz_id.in_([q.id for q in quizzes.values()]),
+                Attempt.state == "submitted",
             )
+            .group_by(Attempt.quiz_id)
         )
-    for rule in certification.criteria.get("quizzes", []):
-        course = courses.get(rule["course"])
-        quiz = (
-            db.session.scalar(select(Quiz).where(Quiz.course_id == course.id, Quiz.key == rule["quiz"]))
-            if course
-            else None
-        )
-        best = None
-        if quiz is not None:
-            query = select(func.max(Attempt.score_percent)).where(
-                Attempt.user_id == user_id, Attempt.quiz_id == quiz.id, Attempt.state == "submitted"
+        if since is not None:
+            query = query.where(Attempt.submitted_at > since)
+        best = dict(db.session.execute(query).all())
+    result = {}
+    for certification in certifications:
+        statuses = []
+        for slug in course_rules[certification.id]:
+            course = courses.get(slug)
+            done = progress.get(course.id) if course else None
+            statuses.append(
+                CriterionStatus(
+                    label=_("Complete the course %(title)s", title=course.title if course else slug),
+                    met=bool(done and done.complete),
+                    detail=_("%(done)d of %(total)d done", done=done.done, total=done.total) if done else "",
+                    course_slug=slug,
+                )
             )
-            if since is not None:
-                query = query.where(Attempt.submitted_at > since)
-            best = db.session.scalar(query)
-        statuses.append(
-            CriterionStatus(
-                label=_(
-                    "Score at least %(percent)d%% in %(quiz)s",
-                    percent=rule["min_percent"],
-                    quiz=quiz.title if quiz else rule["quiz"],
-                ),
-                met=best is not None and best >= rule["min_percent"],
-                detail=_("best so far: %(score)s%%", score=round(best, 1)) if best is not None else "",
-                course_slug=rule["course"],
+        for rule in quiz_rules[certification.id]:
+            course = courses.get(rule["course"])
+            quiz = quizzes.get((course.id, rule["quiz"])) if course else None
+            score = best.get(quiz.id) if quiz is not None else None
+            statuses.append(
+                CriterionStatus(
+                    label=_(
+                        "Score at least %(percent)d%% in %(quiz)s",
+                        percent=rule["min_percent"],
+                        quiz=quiz.title if quiz else rule["quiz"],
+                    ),
+                    met=score is not None and score >= rule["min_percent"],
+                    detail=_("best so far: %(score)s%%", score=round(score, 1)) if score is not None else "",
+                    course_slug=rule["course"],
+                )
             )
-        )
-    return statuses
+        result[certification.id] = statuses
+    return result
 
 
 def _renewal_open(previous: Certificate | None, now: datetime) -> bool:
@@ -145,12 +176,24 @@ def _renewal_open(previous: Certificate | None, now: datetime) -> bool:
     return previous.expires_at is not None and previous.expires_at - RENEWAL_WINDOW <= now
 
 
+def lock_learner(user_id: int) -> None:
+    """Serialise award checks per learner. Under READ COMMITTED two requests that each add the
+    last missing piece (two lessons finished in two tabs) would each see only their own new row
+    and both decide "not yet"; holding the user's row makes the second wait for the first's
+    commit, and its queries then see both. (SQLite: BEGIN IMMEDIATE already serialises writers.)"""
+    # FOR NO KEY UPDATE: the progress row just inserted holds a KEY SHARE lock on the user (its
+    # foreign key); a plain FOR UPDATE would wait for the other request's, and both deadlock.
+    db.session.execute(select(User.id).where(User.id == user_id).with_for_update(key_share=True))
+
+
 def try_award(user: User, certification: Certification, now: datetime | None = None) -> Certificate | None:
     """Issue the certificate if its criteria are true now and none is held for this cycle.
 
-    Exactly once: the unique (user, certification, cycle) decides between simultaneous calls.
+    Exactly once: the unique (user, certification, cycle) decides between simultaneous calls;
+    the learner's row is locked first so that simultaneous progress is all seen.
     For a new cycle, quiz passes must be newer than the previous certificate.
     """
+    lock_learner(user.id)
     now = now or utcnow()
     previous = latest_certificate(user.id, certification.id)
     if not _renewal_open(previous, now):
@@ -182,19 +225,61 @@ def try_award(user: User, certification: Certification, now: datetime | None = N
     return certificate
 
 
+def _involved_courses(certification: Certification) -> set[str]:
+    criteria = certification.criteria
+    return set(criteria.get("courses", [])) | {rule["course"] for rule in criteria.get("quizzes", [])}
+
+
 def award_earned(user_id: int, course_id: int) -> list[Certificate]:
     """Called on every bit of progress in a course: issue whatever just became earned."""
     course = db.session.get(Course, course_id)
+    if course is None:
+        return []
+    lock_learner(user_id)
     user = db.session.get(User, user_id)
-    if course is None or user is None:
+    if user is None:
         return []
     issued = []
     for certification in db.session.scalars(live_certifications().order_by(Certification.id)):
-        criteria = certification.criteria
-        involved = set(criteria.get("courses", [])) | {r["course"] for r in criteria.get("quizzes", [])}
-        if course.slug in involved and (certificate := try_award(user, certification)) is not None:
+        if course.slug in _involved_courses(certification) and (certificate := try_award(user, certification)):
             issued.append(certificate)
     return issued
+
+
+def learners_who_may_be_due(active_since: datetime | None = None) -> list[int]:
+    """Learners enrolled in a course that some live certification counts (optionally only those
+    who finished a lesson or submitted an attempt since `active_since`), for `award_due`."""
+    slugs = {
+        slug for certification in db.session.scalars(live_certifications()) for slug in _involved_courses(certification)
+    }
+    if not slugs:
+        return []
+    query = (
+        select(Enrolment.user_id)
+        .join(Course, Course.id == Enrolment.course_id)
+        .where(Course.slug.in_(slugs))
+        .distinct()
+        .order_by(Enrolment.user_id)
+    )
+    if active_since is not None:
+        recent_lessons = select(LessonProgress.user_id).where(LessonProgress.completed_at >= active_since)
+        recent_attempts = select(Attempt.user_id).where(Attempt.submitted_at >= active_since)
+        query = query.where(Enrolment.user_id.in_(recent_lessons.union(recent_attempts)))
+    return list(db.session.scalars(query))
+
+
+def award_due(user_id: int, now: datetime | None = None) -> list[Certificate]:
+    """Issue every certificate the learner has earned but does not hold (a safety net behind
+    the award on progress: `flask certs award-due`). Idempotent."""
+    lock_learner(user_id)
+    user = db.session.get(User, user_id)
+    if user is None or not user.is_active:
+        return []
+    return [
+        certificate
+        for certification in db.session.scalars(live_certifications().order_by(Certification.id))
+        if (certificate := try_award(user, certification, now))
+    ]
 
 
 def revoke(actor: User, certificate: Certificate, reason: str, now: datetime | None = None) -> None:

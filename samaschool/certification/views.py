@@ -37,16 +37,18 @@ def _verify_url(certificate: Certificate) -> str:
 def mine():
     now = utcnow()
     certificates = services.certificates_for(current_user.id)
-    earnable = []
     held = {c.certification_id for c in certificates}
-    for certification in db.session.scalars(services.live_certifications().order_by(Certification.name)):
-        if certification.id not in held:
-            earnable.append((certification, services.criteria_status(current_user.id, certification)))
+    unheld = [
+        certification
+        for certification in db.session.scalars(services.live_certifications().order_by(Certification.name))
+        if certification.id not in held
+    ]
+    statuses = services.criteria_statuses(current_user.id, unheld)
     return render_template(
         "certification/mine.html",
         certificates=certificates,
-        notices=services.expiry_notices(current_user.id, now),
-        earnable=earnable,
+        notices=services.expiry_notices(current_user.id, now, certificates=certificates),
+        earnable=[(certification, statuses[certification.id]) for certification in unheld],
         now=now,
         format_code=services.format_code,
     )
@@ -107,7 +109,8 @@ def credential_jwt(code: str):
 @login_required
 def baked_badge(code: str):
     certificate = _own_certificate(code)
-    baked = documents.bake_svg(certificate.certification.badge_svg, certificate.credential_jwt)
+    badge = certificate.certification.badge_svg or documents.DEFAULT_BADGE_SVG
+    baked = documents.bake_svg(badge, certificate.credential_jwt)
     return _download(baked, "image/svg+xml", f"badge-{certificate.code}.svg")
 
 
@@ -167,13 +170,6 @@ def verify_code(code: str):
     )
 
 
-def _is_revoked(code: str):
-    certificate = services.get_by_code(code)
-    if certificate is None or certificate.revoked_at is None:
-        return None
-    return certificate.revoked_at, certificate.revocation_reason
-
-
 @bp.route("/verify", methods=["GET", "POST"])
 @limiter.limit("60 per minute", methods=["POST"])
 def verify():
@@ -188,7 +184,7 @@ def verify():
             if not token:
                 form.badge.errors.append(_("No Open Badges credential was found in that file."))
         if token:
-            result = verify_jwt(token, now=utcnow(), is_revoked=_is_revoked)
+            result = verify_jwt(token, now=utcnow(), lookup=services.get_by_code)
         elif not form.badge.errors:
             form.credential.errors.append(_("Paste a credential or choose a badge file."))
     status = 422 if form.errors else 200
@@ -201,7 +197,14 @@ def verify():
 def verify_json():
     token = ""
     if request.is_json:
-        token = str((request.get_json(silent=True) or {}).get("credential", ""))
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # nested deeper than the parser goes: not a credential either
+            body = None
+        if body is not None and not isinstance(body, dict):
+            return jsonify(valid=False, error="bad_request", message='Send a JSON object: {"credential": "..."}.'), 400
+        credential = (body or {}).get("credential", "")
+        token = credential if isinstance(credential, str) else ""
     elif "badge" in request.files:
         token = documents.extract_credential(request.files["badge"].read()) or ""
     else:
@@ -210,7 +213,7 @@ def verify_json():
         return jsonify(
             valid=False, error="no_credential", message="Send a VC-JWT as 'credential' or a baked badge."
         ), 400
-    result = verify_jwt(token, now=utcnow(), is_revoked=_is_revoked)
+    result = verify_jwt(token, now=utcnow(), lookup=services.get_by_code)
     return jsonify(
         valid=result.ok,
         checks=[{"check": c.name, "passed": c.ok, "detail": c.detail} for c in result.checks],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -72,14 +73,25 @@ def passed_quiz_ids(user_id: int, quiz_ids: list[int]) -> set[int]:
     )
 
 
-def record_visit(user, lesson: Lesson) -> bool:
-    """Remember the lesson for "continue where you left off". False if not enrolled."""
-    result = db.session.execute(
-        update(Enrolment)
-        .where(Enrolment.user_id == user.id, Enrolment.course_id == lesson.course_id)
-        .values(last_lesson_id=lesson.id, last_activity_at=utcnow())
+def enrolment_for(user, course_id: int) -> Enrolment | None:
+    return db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.course_id == course_id))
+
+
+VISIT_THROTTLE = timedelta(minutes=5)
+
+
+def record_visit(enrolment: Enrolment, lesson: Lesson, now: datetime | None = None) -> bool:
+    """Remember the lesson for "continue where you left off" (bookkeeping on a page view: run it
+    inside `bookkeeping()`). Writes only when the lesson changed or the last visit is old;
+    returns whether it wrote."""
+    now = now or utcnow()
+    recent = enrolment.last_activity_at is not None and now - enrolment.last_activity_at < VISIT_THROTTLE
+    if enrolment.last_lesson_id == lesson.id and recent:
+        return False
+    db.session.execute(
+        update(Enrolment).where(Enrolment.id == enrolment.id).values(last_lesson_id=lesson.id, last_activity_at=now)
     )
-    return result.rowcount == 1
+    return True
 
 
 def mark_complete(user, lesson: Lesson) -> bool:
@@ -204,40 +216,61 @@ def module_quiz(course: Course, module_id: int) -> Quiz | None:
 
 def course_progress_for(user_id: int, course_id: int) -> Progress:
     """Lessons done and quizzes passed in one course, from aggregate queries."""
-    lesson_ids = list(
+    return courses_progress_for(user_id, [course_id])[course_id]
+
+
+def courses_progress_for(user_id: int, course_ids) -> dict[int, Progress]:
+    """`course_progress_for` for many courses in the same four queries."""
+    course_ids = list(course_ids)
+    if not course_ids:
+        return {}
+    lessons: dict[int, list[int]] = {cid: [] for cid in course_ids}
+    for lesson_id, course_id in db.session.execute(
+        select(Lesson.id, Lesson.course_id)
+        .join(Module, Module.id == Lesson.module_id)
+        .where(Lesson.course_id.in_(course_ids), Lesson.archived_at.is_(None), Module.archived_at.is_(None))
+    ):
+        lessons[course_id].append(lesson_id)
+    done = set(
         db.session.scalars(
-            select(Lesson.id)
-            .join(Module, Module.id == Lesson.module_id)
-            .where(Lesson.course_id == course_id, Lesson.archived_at.is_(None), Module.archived_at.is_(None))
+            select(LessonProgress.lesson_id)
+            .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+            .where(LessonProgress.user_id == user_id, Lesson.course_id.in_(course_ids))
         )
     )
-    done = set()
-    if lesson_ids:
-        done = set(
-            db.session.scalars(
-                select(LessonProgress.lesson_id).where(
-                    LessonProgress.user_id == user_id, LessonProgress.lesson_id.in_(lesson_ids)
-                )
-            )
+    quizzes = quiz_ids_by_course(course_ids)
+    passed = passed_quiz_ids(user_id, [q for ids in quizzes.values() for q in ids])
+    return {
+        cid: Progress(
+            done=sum(1 for lesson_id in lessons[cid] if lesson_id in done)
+            + sum(1 for q in quizzes[cid] if q in passed),
+            total=len(lessons[cid]) + len(quizzes[cid]),
         )
-    quiz_ids = quiz_ids_by_course([course_id])[course_id]
-    passed = passed_quiz_ids(user_id, quiz_ids)
-    return Progress(done=len(done) + len(passed), total=len(lesson_ids) + len(quiz_ids))
+        for cid in course_ids
+    }
 
 
 def module_progress(user_id: int, course_id: int) -> tuple[int, int]:
     """(modules complete, modules) for one course: a module is complete when its lessons are
     done and its quiz, if it has one, is passed."""
-    modules = list(
-        db.session.scalars(
-            select(Module.id)
-            .where(Module.course_id == course_id, Module.archived_at.is_(None))
-            .order_by(Module.position)
-        )
-    )
-    lessons: dict[int, set[int]] = {m: set() for m in modules}
+    return modules_progress(user_id, [course_id])[course_id]
+
+
+def modules_progress(user_id: int, course_ids) -> dict[int, tuple[int, int]]:
+    """`module_progress` for many courses in the same four queries."""
+    course_ids = list(course_ids)
+    if not course_ids:
+        return {}
+    modules: dict[int, list[int]] = {cid: [] for cid in course_ids}
+    for module_id, course_id in db.session.execute(
+        select(Module.id, Module.course_id)
+        .where(Module.course_id.in_(course_ids), Module.archived_at.is_(None))
+        .order_by(Module.position)
+    ):
+        modules[course_id].append(module_id)
+    lessons: dict[int, set[int]] = {m: set() for ids in modules.values() for m in ids}
     for lesson_id, module_id in db.session.execute(
-        select(Lesson.id, Lesson.module_id).where(Lesson.course_id == course_id, Lesson.archived_at.is_(None))
+        select(Lesson.id, Lesson.module_id).where(Lesson.course_id.in_(course_ids), Lesson.archived_at.is_(None))
     ):
         if module_id in lessons:
             lessons[module_id].add(lesson_id)
@@ -245,16 +278,21 @@ def module_progress(user_id: int, course_id: int) -> tuple[int, int]:
         db.session.scalars(
             select(LessonProgress.lesson_id)
             .join(Lesson, Lesson.id == LessonProgress.lesson_id)
-            .where(LessonProgress.user_id == user_id, Lesson.course_id == course_id)
+            .where(LessonProgress.user_id == user_id, Lesson.course_id.in_(course_ids))
         )
     )
     quizzes = dict(
         db.session.execute(
             select(Quiz.module_id, Quiz.id).where(
-                Quiz.course_id == course_id, Quiz.module_id.is_not(None), Quiz.archived_at.is_(None)
+                Quiz.course_id.in_(course_ids), Quiz.module_id.is_not(None), Quiz.archived_at.is_(None)
             )
         ).all()
     )
     passed = passed_quiz_ids(user_id, list(quizzes.values()))
-    complete = sum(1 for m in modules if lessons[m] <= done and (m not in quizzes or quizzes[m] in passed))
-    return complete, len(modules)
+    return {
+        cid: (
+            sum(1 for m in ids if lessons[m] <= done and (m not in quizzes or quizzes[m] in passed)),
+            len(ids),
+        )
+        for cid, ids in modules.items()
+    }

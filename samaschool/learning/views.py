@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from samaschool.bookkeeping import bookkeeping
 from samaschool.catalog import services as catalog
 from samaschool.extensions import db
 from samaschool.forms import ActionForm
@@ -35,7 +36,8 @@ def _course_and_lesson(slug: str, lesson_slug: str):
 def lesson(slug: str, lesson_slug: str):
     course, lessons, index = _course_and_lesson(slug, lesson_slug)
     current = lessons[index]
-    if not services.record_visit(current_user, current):
+    enrolment = services.enrolment_for(current_user, course.id)
+    if enrolment is None:
         flash(_("Enrol in this course to read its lessons and keep your progress."), "info")
         return redirect(url_for("catalog.course", slug=slug))
     outline = services.outline_for(current_user, course, lessons, enrolled=True)
@@ -55,7 +57,8 @@ def lesson(slug: str, lesson_slug: str):
         last_in_module=index + 1 == len(lessons) or lessons[index + 1].module_id != current.module_id,
         form=ActionForm(),
     )
-    db.session.commit()
+    with bookkeeping():
+        services.record_visit(enrolment, current)
     return page
 
 

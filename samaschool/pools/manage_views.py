@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from samaschool.auth.models import User
@@ -19,6 +19,7 @@ from samaschool.pools import api_tokens, money, quality, review, services, tasks
 from samaschool.pools.forms import BatchForm, BonusForm, LineForm, PoolForm, ReviewForm, TaskImportForm, TokenForm
 from samaschool.pools.models import ApiToken, Assignment, PayoutBatch, PayoutLine, Pool, Suspension
 from samaschool.pools.task_types import REGISTRY
+from samaschool.web import int_list, page_arg
 
 bp = Blueprint("pool_admin", __name__, url_prefix="/manage")
 
@@ -50,7 +51,7 @@ def edit_pool(pool_id: int | None = None):
     ]
     if request.method == "GET" and pool is not None:
         form.labels.data = "\n".join(pool.labels)
-        form.reward.data = f"{pool.reward_minor / 10 ** money.get_currency_precision(pool.currency):g}"
+        form.reward.data = money.amount_for_input(pool.reward_minor, pool.currency)
         form.instructions.data = pool.instructions_markdown
         form.countries.data = " ".join(pool.countries)
         form.required_certifications.data = pool.required_certifications
@@ -122,13 +123,10 @@ def lift_suspension(suspension_id: int):
 
 @bp.route("/review", methods=["GET", "POST"])
 def review_queue():
-    """Pending (and recent) submissions; opening the queue also runs due auto-approvals."""
-    approved = review.auto_approve_due()
-    if approved:
-        db.session.commit()
+    """Pending (and recent) submissions. Due auto-approvals are a periodic job (`flask jobs run`)."""
     form = ReviewForm()
     if form.validate_on_submit():
-        ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+        ids = int_list("ids", values=request.form)
         done, problems = 0, []
         for assignment in db.session.scalars(select(Assignment).where(Assignment.id.in_(ids))):
             try:
@@ -156,7 +154,7 @@ def review_queue():
         query = query.join(Pool, Pool.id == Assignment.pool_id).where(Pool.slug == pool_slug)
     if worker := request.args.get("worker", "").strip().lower():
         query = query.join(User, User.id == Assignment.worker_id).where(User.email == worker)
-    page = db.paginate(query, per_page=50, error_out=False)
+    page = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
     pools = list(db.session.scalars(select(Pool).order_by(Pool.name)))
     return render_template("pools/review.html", page=page, form=form, pools=pools, status=status)
 
@@ -166,11 +164,8 @@ def review_queue():
 def payouts():
     form = BatchForm()
     if form.validate_on_submit():
-        try:
-            threshold = money.to_minor(form.threshold.data, form.currency.data)
-        except ValueError:
-            form.threshold.errors.append(_("Give an amount like 100 or 100.50."))
-        else:
+        threshold = _typed_amount(form.threshold, form.currency)
+        if threshold is not None:
             batch = money.create_batch(current_user, form.currency.data, threshold)
             db.session.commit()
             if batch is None:
@@ -180,10 +175,32 @@ def payouts():
     return _payouts_page(form, BonusForm(prefix="bonus"))
 
 
+def _typed_amount(amount_field, currency_field) -> int | None:
+    """The amount typed in `amount_field`, in minor units of the typed currency; or None, with
+    the reason added to the field at fault."""
+    if not money.is_known_currency(currency_field.data):
+        currency_field.errors.append(_("Unknown currency code."))
+        return None
+    try:
+        return money.to_minor(amount_field.data, currency_field.data)
+    except money.AmountError as error:
+        amount_field.errors.append(str(error))
+        return None
+
+
 def _payouts_page(form: BatchForm, bonus_form: BonusForm):
     batches = list(db.session.scalars(select(PayoutBatch).order_by(PayoutBatch.id.desc()).limit(50)))
+    line_counts = dict(
+        db.session.execute(
+            select(PayoutLine.batch_id, func.count())
+            .where(PayoutLine.batch_id.in_([b.id for b in batches]))
+            .group_by(PayoutLine.batch_id)
+        ).all()
+    )
     status = 422 if form.errors or bonus_form.errors else 200
-    return render_template("pools/payouts.html", form=form, bonus_form=bonus_form, batches=batches), status
+    return render_template(
+        "pools/payouts.html", form=form, bonus_form=bonus_form, batches=batches, line_counts=line_counts
+    ), status
 
 
 @bp.post("/bonuses")
@@ -192,14 +209,12 @@ def bonus():
     form = BonusForm(prefix="bonus")
     if form.validate_on_submit():
         worker = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        amount = _typed_amount(form.amount, form.currency)
         if worker is None:
             form.email.errors.append(_("No account has this email."))
-        else:
+        elif amount is not None:
             try:
-                amount = money.to_minor(form.amount.data, form.currency.data)
                 money.add_bonus(current_user, worker, amount, form.currency.data, form.reason.data)
-            except ValueError:
-                form.amount.errors.append(_("Give an amount like 50 or 50.00."))
             except DomainError as error:
                 form.amount.errors.append(str(error))
             else:

@@ -64,7 +64,8 @@ def claim_next_task(worker, pool: Pool, now: datetime | None = None) -> Assignme
     now = now or utcnow()
     # One worker's claims go one at a time (PostgreSQL row lock; SQLite serialises anyway),
     # so parallel requests cannot slip past the concurrent-claim limit or the daily cap.
-    db.session.execute(select(User.id).where(User.id == worker.id).with_for_update())
+    # NO KEY UPDATE, as certificate awards take it: it never waits on foreign-key share locks.
+    db.session.execute(select(User.id).where(User.id == worker.id).with_for_update(key_share=True))
     check = eligibility.check(worker, pool, now)
     if not check.eligible:
         raise NotEligible(check)

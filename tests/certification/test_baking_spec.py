@@ -19,6 +19,8 @@ from defusedxml.ElementTree import fromstring, iterparse
 from PIL import Image
 
 from samaschool.certification.documents import bake_png
+from samaschool.certification.models import Certification
+from samaschool.extensions import db
 from tests.certification.conftest import dashed
 
 OB_NS = "https://purl.imsglobal.org/ob/v3p0"
@@ -196,3 +198,13 @@ def test_old_form_svg_badge_still_verifies(app, setup):
         "/verify.json", data={"badge": (io.BytesIO(old_form), "badge.svg")}, content_type="multipart/form-data"
     ).json
     assert answer["valid"] is True and answer["code"] == certificate.code
+
+
+def test_a_certification_without_a_badge_image_still_gets_a_baked_badge(app, setup):
+    candidate, certification, certificate = earn(setup)
+    with app.app_context():
+        db.session.get(Certification, certification.id).badge_svg = ""
+        db.session.commit()
+    response = candidate.client.get(f"/certificates/{dashed(certificate.code)}/badge.svg")
+    assert response.status_code == 200
+    assert svg_credential(response.data) == certificate.credential_jwt

@@ -129,7 +129,7 @@ def test_review_approve_reject_override_and_the_ledger(app, make, certified_pool
             db.session.rollback()
 
 
-def test_auto_approval_from_the_command_and_when_the_queue_opens(app, make, certified_pool):
+def test_auto_approval_from_the_commands_never_from_opening_the_queue(app, make, certified_pool):
     _course, _certification, pool, worker = certified_pool
     with app.app_context():
         row = db.session.get(Pool, pool.id)
@@ -140,7 +140,10 @@ def test_auto_approval_from_the_command_and_when_the_queue_opens(app, make, cert
     with app.app_context():
         db.session.get(Assignment, assignment_id).submitted_at -= timedelta(days=3)
         db.session.commit()
-    logged_in(app, make.user(Role.ADMIN)).get("/manage/review")
+    logged_in(app, make.user(Role.ADMIN)).get("/manage/review")  # a page only reads
+    with app.app_context():
+        assert db.session.get(Assignment, assignment_id).review_state == "pending"
+    assert "1 auto-approved submissions" in _cli(app, "jobs", "run", "--once").output
     with app.app_context():
         assert db.session.get(Assignment, assignment_id).review_state == "approved"
         assert [b.earned for b in money.balances(worker.id)] == [500]
