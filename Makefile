@@ -61,6 +61,7 @@ test: lint translations/sw/LC_MESSAGES/messages.mo
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-# Figures for BENCHMARKS.md; needs a scratch PostgreSQL database (it is emptied).
+# Figures for BENCHMARKS.md; the claims benchmark needs a scratch PostgreSQL database (it is emptied).
 bench: $(BIN)/activate
+	$(BIN)/python bench/sqlite_pages.py
 	BENCH_DATABASE_URL="$${BENCH_DATABASE_URL:-$$TEST_POSTGRES_URL}" $(BIN)/python bench/claims.py
