@@ -31,3 +31,26 @@ def load(app, model, ident):
 
 
 __all__ = ["Assignment", "Pool", "User", "load", "logged_in"]
+
+
+def new_pool_form(**changes):
+    """Every field of the pool form, filled as a manager would; `changes` override."""
+    form = {
+        "name": "Receipts",
+        "slug": "receipts",
+        "description": "Read receipts.",
+        "instructions": "Type the total.",
+        "task_type": "classification",
+        "labels": "food\nfuel",
+        "reward": "5.50",
+        "currency": "KES",
+        "status": "open",
+        "lease_minutes": "30",
+        "max_concurrent_claims": "1",
+        "overlap": "1",
+        "review_mode": "manual",
+        "quality_threshold_percent": "70",
+        "quality_min_gold": "5",
+        "suspension_days": "7",
+    }
+    return {**form, **changes}

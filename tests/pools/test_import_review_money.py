@@ -12,7 +12,7 @@ from samaschool.extensions import db
 from samaschool.permissions import Role
 from samaschool.pools import money, review, work
 from samaschool.pools.models import Assignment, EarningEntry, PayoutLine, Pool, Task
-from tests.pools.conftest import logged_in
+from tests.pools.conftest import logged_in, new_pool_form
 
 PHONE = "Electronics > Mobile phones"
 
@@ -232,24 +232,15 @@ def test_pool_pages_are_for_managers(app, make):
     client = logged_in(app, manager)
     assert client.get("/manage/pools").status_code == 200
     assert client.get("/manage/payouts").status_code == 403  # money stays with admins
-    form = {
-        "name": "Image tags",
-        "slug": "image-tags",
-        "description": "Tag photos.",
-        "instructions": "Tag what you see.",
-        "task_type": "tagging",
-        "labels": "person\nperson",
-        "reward": "2.5",
-        "currency": "KES",
-        "status": "open",
-        "lease_minutes": "30",
-        "max_concurrent_claims": "1",
-        "overlap": "1",
-        "review_mode": "manual",
-        "quality_threshold_percent": "70",
-        "quality_min_gold": "5",
-        "suspension_days": "7",
-    }
+    form = new_pool_form(
+        name="Image tags",
+        slug="image-tags",
+        description="Tag photos.",
+        instructions="Tag what you see.",
+        task_type="tagging",
+        labels="person\nperson",
+        reward="2.5",
+    )
     bad = client.submit("/manage/pools/new", form)
     assert (
         bad.status_code == 422

@@ -13,7 +13,7 @@ from samaschool.extensions import db
 from samaschool.permissions import Role
 from samaschool.pools import money
 from samaschool.pools.models import EarningEntry, Pool
-from tests.pools.conftest import logged_in
+from tests.pools.conftest import logged_in, new_pool_form
 
 
 class FormValues(HTMLParser):
@@ -84,28 +84,6 @@ def test_the_pool_form_shows_and_saves_back_the_reward_unchanged(app, make, mana
     assert FormValues(manager.get(url).get_data(as_text=True)).form()["reward"] == [shown]
 
 
-def _new_pool_form(**changes):
-    form = {
-        "name": "Receipts",
-        "slug": "receipts",
-        "description": "Read receipts.",
-        "instructions": "Type the total.",
-        "task_type": "classification",
-        "labels": "food\nfuel",
-        "reward": "5.50",
-        "currency": "KES",
-        "status": "open",
-        "lease_minutes": "30",
-        "max_concurrent_claims": "1",
-        "overlap": "1",
-        "review_mode": "manual",
-        "quality_threshold_percent": "70",
-        "quality_min_gold": "5",
-        "suspension_days": "7",
-    }
-    return {**form, **changes}
-
-
 @pytest.mark.parametrize(
     ("reward", "currency", "message"),
     [
@@ -119,7 +97,7 @@ def _new_pool_form(**changes):
     ],
 )
 def test_rewards_the_currency_cannot_hold_are_refused_on_the_field(app, manager, reward, currency, message):
-    response = manager.submit("/manage/pools/new", _new_pool_form(reward=reward, currency=currency))
+    response = manager.submit("/manage/pools/new", new_pool_form(reward=reward, currency=currency))
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert re.search(r'id="reward-error">([^<]*)<', page).group(1) == message
@@ -130,13 +108,13 @@ def test_rewards_the_currency_cannot_hold_are_refused_on_the_field(app, manager,
 
 
 def test_a_large_reward_within_the_bound_is_kept_exactly(app, manager):
-    assert manager.submit("/manage/pools/new", _new_pool_form(reward="10,000,000.00")).status_code == 302
+    assert manager.submit("/manage/pools/new", new_pool_form(reward="10,000,000.00")).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(Pool.reward_minor)) == 1_000_000_000
 
 
 def test_an_unknown_currency_is_refused_on_its_field(manager):
-    page = manager.submit("/manage/pools/new", _new_pool_form(currency="XYZ")).get_data(as_text=True)
+    page = manager.submit("/manage/pools/new", new_pool_form(currency="XYZ")).get_data(as_text=True)
     assert re.search(r'id="currency-error">([^<]*)<', page).group(1) == "Unknown currency code."
 
 
