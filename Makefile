@@ -34,8 +34,8 @@ setup: $(BIN)/activate translations/sw/LC_MESSAGES/messages.mo
 
 # One worker with threads: the default in-memory rate-limit store is per process.
 # For several workers set SAMASCHOOL_RATELIMIT_STORAGE_URI (e.g. redis://...).
-# The periodic jobs (lease expiry, auto-approval, overdue awards) run in a small loop beside
-# gunicorn, stopped with it.
+# The periodic jobs (lease expiry, auto-approval, overdue awards; outgoing email every 5 s) run
+# in a small loop beside gunicorn, stopped with it.
 run: setup
 	@echo "Public address (SAMASCHOOL_BASE_URL): $(SAMASCHOOL_BASE_URL)"
 	@$(FLASK) jobs run --every 60 & jobs=$$!; \
@@ -65,3 +65,4 @@ clean:
 bench: $(BIN)/activate
 	$(BIN)/python bench/sqlite_pages.py
 	BENCH_DATABASE_URL="$${BENCH_DATABASE_URL:-$$TEST_POSTGRES_URL}" $(BIN)/python bench/claims.py
+	$(BIN)/python bench/reset_timing.py

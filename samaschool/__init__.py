@@ -21,6 +21,7 @@ from samaschool import outage
 from samaschool.choices import INTERFACE_LANGUAGES
 from samaschool.db_types import render_migration_type
 from samaschool.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
+from samaschool.formatting import browser_language
 
 
 @event.listens_for(Engine, "connect")
@@ -77,7 +78,7 @@ def _select_locale() -> str:
     language = outage.remembered_language() if outage.database_unavailable() else _user_language()
     if language in INTERFACE_LANGUAGES:
         return language
-    return request.accept_languages.best_match(INTERFACE_LANGUAGES) or "en"
+    return browser_language(list(request.accept_languages), INTERFACE_LANGUAGES) or "en"
 
 
 def _user_language() -> str | None:
@@ -271,7 +272,9 @@ def _register_errors(app: Flask) -> None:
         )
 
     @app.errorhandler(429)
-    def too_many(_error):
+    def too_many(error):
+        if getattr(error, "response", None) is not None:  # a limit that answers with its own page (login)
+            return error.response
         return page(
             429,
             _("Too many tries"),
@@ -313,6 +316,7 @@ def _register_cli(app: Flask) -> None:
     from samaschool.content.cli import courses_cli
     from samaschool.database_cli import database_cli
     from samaschool.jobs import jobs_cli
+    from samaschool.mail import mail_cli
     from samaschool.pools.cli import pools_cli
 
     app.cli.add_command(courses_cli)
@@ -322,10 +326,13 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(pools_cli)
     app.cli.add_command(database_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(mail_cli)
 
 
 def _register_templates(app: Flask) -> None:
-    from samaschool.choices import country_name, language_name
+    from samaschool import formatting
+    from samaschool.choices import country_name, in_language, lang_attribute, language_name
+    from samaschool.labels import label
     from samaschool.permissions import Role
     from samaschool.web import asset_url
 
@@ -335,6 +342,15 @@ def _register_templates(app: Flask) -> None:
         language_name=language_name,
         country_name=country_name,
         get_locale=get_locale,
+        label=label,
+        lang_attribute=lang_attribute,
+        in_language=in_language,
+    )
+    # Dates in the learner's country's order (en_KE: 03/12/2026), words in the interface language.
+    app.jinja_env.filters.update(
+        dateformat=formatting.format_date,
+        datetimeformat=formatting.format_datetime,
+        timeformat=formatting.format_time,
     )
     app.jinja_env.filters["without_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     app.jinja_env.trim_blocks = True

@@ -1,5 +1,6 @@
 """The one kind of write a page (GET) may make: bookkeeping that the user never asked for and
-would not miss if it were lost — where a learner left off, when an API token was last used.
+would not miss if it were lost — where a learner left off, when an API token was last used,
+when a session was last seen (which keeps it from timing out).
 
 Such writes are throttled by their callers (skip when nothing changed or it is recent) and run
 after the page is rendered, in a transaction of their own: the page's read transaction ends

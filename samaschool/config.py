@@ -19,6 +19,15 @@ def _env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _env_int(name: str, default: int, minimum: int = 1) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < minimum:
+        raise ValueError(f"{name} must be a whole number of at least {minimum}, not {value!r}")
+    return int(value)
+
+
 def _secret_key(instance_path: Path) -> str:
     """SAMASCHOOL_SECRET_KEY, else a key generated once into the instance folder."""
     if key := os.environ.get("SAMASCHOOL_SECRET_KEY"):
@@ -60,6 +69,7 @@ def base_url() -> tuple[str, bool]:
 def from_env(instance_path: str) -> dict:
     path = Path(instance_path)
     public_address, public_address_set = base_url()
+    session_days = _env_int("SAMASCHOOL_SESSION_MAX_DAYS", 30)
     return {
         "SECRET_KEY": _secret_key(path),
         "SQLALCHEMY_DATABASE_URI": database_url(path),
@@ -68,7 +78,11 @@ def from_env(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         # Secure is also set per request when the request came over HTTPS.
         "SESSION_COOKIE_SECURE": _env_bool("SAMASCHOOL_COOKIE_SECURE"),
-        "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+        # Sessions (rows in user_sessions) end after this long without a visit, and this long
+        # after the login in any case; see the README for why these defaults.
+        "SAMASCHOOL_SESSION_IDLE_MINUTES": _env_int("SAMASCHOOL_SESSION_IDLE_MINUTES", 7 * 24 * 60),
+        "SAMASCHOOL_SESSION_MAX_DAYS": session_days,
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=session_days),  # the cookie lasts as long
         "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         "RATELIMIT_STORAGE_URI": os.environ.get("SAMASCHOOL_RATELIMIT_STORAGE_URI", "memory://"),

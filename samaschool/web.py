@@ -8,7 +8,7 @@ from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, request, url_for
+from flask import Flask, abort, current_app, has_request_context, request, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
@@ -34,7 +34,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 
 class SessionInterface(SecureCookieSessionInterface):
-    """Signed-cookie sessions whose cookie is Secure whenever the request came over HTTPS."""
+    """Signed-cookie sessions whose cookie is Secure whenever the request came over HTTPS, and
+    never set on a response that shared caches may keep."""
 
     def get_cookie_secure(self, app: Flask) -> bool:
         if app.config["SESSION_COOKIE_SECURE"]:
@@ -43,6 +44,15 @@ class SessionInterface(SecureCookieSessionInterface):
             return request.is_secure
         except RuntimeError:
             return False
+
+    def save_session(self, app: Flask, session, response) -> None:
+        """Static files and other public responses (the stylesheet is cached for a year) carry no
+        cookie at all: a proxy or cybercafé cache would hand a learner's session to the next
+        person who fetched the file."""
+        if request.endpoint == "static" or response.cache_control.public:
+            response.headers.remove("Set-Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 class IdConverter(IntegerConverter):
@@ -179,5 +189,9 @@ def safe_next_url(target: str | None) -> str | None:
 
 def public_url(endpoint: str, **values) -> str:
     """An absolute URL on the configured public address (SAMASCHOOL_BASE_URL), never on the
-    request's Host header, which an attacker controls (reset links sent by email, QR codes)."""
-    return current_app.config["SAMASCHOOL_BASE_URL"].rstrip("/") + url_for(endpoint, **values)
+    request's Host header, which an attacker controls (reset links sent by email, QR codes).
+    Also outside a request (the mail sender, jobs): the path is then built from the URL map."""
+    base = current_app.config["SAMASCHOOL_BASE_URL"].rstrip("/")
+    if not has_request_context():
+        return base + current_app.url_map.bind("localhost", script_name="/").build(endpoint, values)
+    return base + url_for(endpoint, **values)

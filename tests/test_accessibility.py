@@ -1,4 +1,5 @@
-"""Every page we serve: every form control has a label, and no id is used twice."""
+"""Every page we serve: every form control has a label, no id is used twice, and every wide table's
+scrolling box is a labelled region reachable by keyboard (axe: scrollable-region-focusable)."""
 
 from html.parser import HTMLParser
 
@@ -11,6 +12,7 @@ class FormAudit(HTMLParser):
         super().__init__()
         self.ids, self.duplicate_ids = set(), set()
         self.label_for, self.controls, self.label_depth, self.wrapped = set(), [], 0, set()
+        self.scroll_regions, self.bad_scroll_regions = 0, []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -18,6 +20,10 @@ class FormAudit(HTMLParser):
             if attrs["id"] in self.ids:
                 self.duplicate_ids.add(attrs["id"])
             self.ids.add(attrs["id"])
+        if "table-wrap" in (attrs.get("class") or "").split():
+            self.scroll_regions += 1
+            if (attrs.get("role"), attrs.get("tabindex")) != ("region", "0") or not attrs.get("aria-label"):
+                self.bad_scroll_regions.append(attrs)
         if tag == "label":
             self.label_depth += 1
             if attrs.get("for"):
@@ -43,6 +49,8 @@ def audit(client, path):
     parser.feed(response.get_data(as_text=True))
     assert not parser.duplicate_ids, (path, parser.duplicate_ids)
     assert not parser.unlabelled(), (path, parser.unlabelled())
+    assert not parser.bad_scroll_regions, (path, parser.bad_scroll_regions)
+    return parser
 
 
 def test_public_and_learner_pages(app, client, make):
@@ -68,6 +76,7 @@ def test_public_and_learner_pages(app, client, make):
         "/dashboard",
         "/account/profile",
         "/account/password",
+        "/account/sessions",
         f"/courses/{course.slug}/lessons/lesson-1-1",
         f"/courses/{course.slug}/quizzes/{quiz.key}",
         start.headers["Location"],
@@ -103,3 +112,25 @@ def test_admin_and_manager_pages(app, make):
         f"/courses/{course.slug}/quizzes/module-1/statistics",
     ):
         audit(client, path)
+
+
+def test_wide_tables_scroll_in_labelled_focusable_regions(app, make):
+    """The pages with wide tables (statistics, audit log, a user's history, earnings…) hold each in
+    a region a keyboard can reach and scroll, named for screen readers."""
+    admin = make.user(Role.ADMIN)
+    course = make.course()
+    quiz = make.quiz(course)
+    client = app.test_client()
+    client.submit("/account/login", {"email": admin.email, "password": PASSWORD})
+    client.submit(f"/courses/{course.slug}/enrol", page=f"/courses/{course.slug}")
+    client.submit(f"/courses/{course.slug}/quizzes/{quiz.key}/start", page=f"/courses/{course.slug}/quizzes/{quiz.key}")
+    for path, regions in (
+        (f"/courses/{course.slug}/quizzes/{quiz.key}/statistics", 2),
+        (f"/courses/{course.slug}/quizzes/{quiz.key}", 1),
+        ("/admin/audit", 1),
+        (f"/admin/users/{admin.id}", 1),
+        ("/admin/users", 1),
+        ("/admin/payout-account-changes", 1),
+        ("/earnings", 2),
+    ):
+        assert audit(client, path).scroll_regions == regions, path

@@ -27,7 +27,7 @@ import pytest
 
 from samaschool.assessments import services as assessments
 from samaschool.assessments.models import Quiz
-from samaschool.auth.models import User
+from samaschool.auth.models import PayoutAccountChange, User
 from samaschool.catalog import services as catalog
 from samaschool.catalog.models import Course
 from samaschool.certification.models import Certificate
@@ -49,6 +49,9 @@ MATRIX = """
 /account/logout                                          POST    A    A     A     A       A       A     A
 /account/password                                        GET     L    A     A     A       A       A     L
 /account/password                                        POST    L    A     A     A       A       A     L
+/account/payout-account                                  POST    L    A     A     A       A       A     L
+/account/payout-account/confirm/<token>                  GET     A    A     A     A       A       A     A
+/account/payout-account/confirm/<token>                  POST    A    A     A     A       A       A     A
 /account/profile                                         GET     L    A     A     A       A       A     L
 /account/profile                                         POST    L    A     A     A       A       A     L
 /account/reset                                           GET     A    A     A     A       A       A     A
@@ -57,6 +60,8 @@ MATRIX = """
 /account/reset-links/new                                 POST    L    F     F     A       F       A     L
 /account/reset/<token>                                   GET     A    A     A     A       A       A     A
 /account/reset/<token>                                   POST    A    A     A     A       A       A     A
+/account/sessions                                        GET     L    A     A     A       A       A     L
+/account/sessions                                        POST    L    A     A     A       A       A     L
 /account/signup                                          GET     A    A     A     A       A       A     A
 /account/signup                                          POST    A    A     A     A       A       A     A
 /admin/audit                                             GET     L    F     F     F       F       A     L
@@ -68,18 +73,22 @@ MATRIX = """
 /admin/certifications/<int:certification_id>/edit        POST    L    F     F     F       F       A     L
 /admin/certifications/new                                GET     L    F     F     F       F       A     L
 /admin/certifications/new                                POST    L    F     F     F       F       A     L
+/admin/payout-account-changes                            GET     L    F     F     F       F       A     L
+/admin/payout-account-changes/<int:change_id>            POST    L    F     F     F       F       A     L
 /admin/users                                             GET     L    F     F     F       F       A     L
 /admin/users/<int:user_id>                               GET     L    F     F     F       F       A     L
 /admin/users/<int:user_id>/active                        POST    L    F     F     F       F       A     L
 /admin/users/<int:user_id>/pool-manager                  POST    L    F     F     F       F       A     L
 /admin/users/<int:user_id>/role                          POST    L    F     F     F       F       A     L
 /api/v1/openapi.json                                     GET     A    A     A     A       A       A     A
-/api/v1/pools/<slug>/eligibility/<int:user_id>           GET     U    U     U     U       U       U     A
+/api/v1/pools/<slug>/eligibility/<user_id>               GET     U    U     U     U       U       U     A
 /api/v1/pools/<slug>/eligible-workers                    GET     U    U     U     U       U       U     A
-/api/v1/users/<int:user_id>/certificates                 GET     U    U     U     U       U       U     A
+/api/v1/users/<user_id>/certificates                     GET     U    U     U     U       U       U     A
 /attempts/<int:attempt_id>                               GET     L    A     N     N       N       N     L
 /attempts/<int:attempt_id>                               POST    L    A     N     N       N       N     L
 /attempts/<int:attempt_id>/review                        GET     L    A     N     N       N       N     L
+/attempts/<int:attempt_id>/submit                        GET     L    A     N     N       N       N     L
+/attempts/<int:attempt_id>/submit                        POST    L    A     N     N       N       N     L
 /certificates                                            GET     L    A     A     A       A       A     L
 /certificates/<code>                                     GET     L    A     N     N       N       A     L
 /certificates/<code>/badge.svg                           GET     L    A     N     N       N       A     L
@@ -103,6 +112,8 @@ MATRIX = """
 /issuer                                                  GET     A    A     A     A       A       A     A
 /manage/api-tokens                                       GET     L    F     F     F       F       A     L
 /manage/api-tokens                                       POST    L    F     F     F       F       A     L
+/manage/api-tokens/<int:token_id>                        GET     L    F     F     F       F       A     L
+/manage/api-tokens/<int:token_id>                        POST    L    F     F     F       F       A     L
 /manage/api-tokens/<int:token_id>/revoke                 POST    L    F     F     F       F       A     L
 /manage/bonuses                                          POST    L    F     F     F       F       A     L
 /manage/payout-lines/<int:line_id>                       POST    L    F     F     F       F       A     L
@@ -175,7 +186,9 @@ def world(app, make):
             pool_id=pool.id, worker_id=owner.id, ends_at=utcnow() + timedelta(days=3), reason="Accuracy below 70%"
         )
         db.session.add(suspension)
-        token, secret = api_tokens.create(admin, "matrix")
+        change = PayoutAccountChange(user_id=owner.id, new_account="+254 700 000009", state="held")
+        db.session.add(change)
+        token, secret = api_tokens.create(admin, "matrix", [pool.id], ["name", "country"])
         db.session.flush()
         values = {
             "course": course.slug,
@@ -193,6 +206,7 @@ def world(app, make):
             "batch_id": batch.id,
             "line_id": batch.lines[0].id,
             "suspension_id": suspension.id,
+            "change_id": change.id,
             "token_id": token.id,
             "token": "not-a-real-reset-token",
             "filename": "css/app.css",

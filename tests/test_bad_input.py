@@ -64,7 +64,8 @@ def world(app, make):
     client = app.test_client()
     client.submit("/account/login", {"email": admin.email, "password": PASSWORD})
     client.submit(f"/courses/{course.slug}/quizzes/{quiz.key}/start", page=f"/courses/{course.slug}/quizzes/{quiz.key}")
-    page = client.submit("/manage/api-tokens", {"name": "Walker"}).get_data(as_text=True)
+    walker = {"name": "Walker", "pools": [pool.id], "fields": ["name", "country"]}  # reads everything
+    page = client.submit("/manage/api-tokens", walker).get_data(as_text=True)
     secret = re.search(r'<code class="secret">(sst_[^<]+)</code>', page).group(1)
     with app.app_context():
         token_id = db.session.scalar(select(ApiToken.id))

@@ -31,8 +31,10 @@ BREAKING = {
     "ck_pools_percents_range": "UPDATE pools SET quality_threshold_percent = 150",
     "ck_pools_counts_not_negative": "UPDATE pools SET suspension_days = -1",
     "ck_tasks_slots_taken_not_negative": "UPDATE tasks SET slots_taken = -1",
+    "ck_pool_skill_snapshots_counts_range": "UPDATE pool_skill_snapshots SET correct = answered + 1",
     "ck_payout_lines_amount_not_negative": "UPDATE payout_lines SET amount_minor = -1",
     "ck_earning_entries_amount_sign": "UPDATE earning_entries SET kind = 'reversal'",  # a positive reversal
+    "ck_mail_outbox_attempts_not_negative": "UPDATE mail_outbox SET attempts = -1",
 }
 
 

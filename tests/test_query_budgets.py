@@ -20,7 +20,7 @@ from samaschool.db_types import utcnow
 from samaschool.extensions import db
 from samaschool.permissions import Role
 from samaschool.pools import api_tokens, money
-from samaschool.pools.models import Assignment, EarningEntry, PayoutLine, Suspension
+from samaschool.pools.models import ApiToken, Assignment, EarningEntry, PayoutLine, SkillSnapshot, Suspension
 from tests.factories import PASSWORD
 
 
@@ -166,11 +166,12 @@ def test_dashboard_with_certificate_notices(app, make, count_queries):
         _add(app, Enrolment(user_id=learner.id, course_id=course.id, enrolled_at=utcnow()))
         certification = make.certification(course)
         make.certificate(learner, certification, expires_at=utcnow() + timedelta(days=5))
+        make.tasks(make.pool(certification=certification, name=f"Pool {i}"), 1)  # the work it unlocks
         return course
 
     grow, _made = grower(enrolment)
     page = assert_fixed_budget(logged_in(app, learner), count_queries, "/dashboard", grow)
-    assert "Course 19" in page.get_data(as_text=True)
+    assert "Course 19" in page.get_data(as_text=True) and "Start working: Pool 19" in page.get_data(as_text=True)
 
 
 def _submitted_attempt(app, quiz, user_id, number, questions):
@@ -399,7 +400,12 @@ def test_payouts_batches_and_tokens(app, make, admin, count_queries):
         return _add(
             app,
             PayoutLine(
-                batch_id=batches[0], worker_id=worker.id, currency="KES", amount_minor=500 + i, reference=f"REF-{i}"
+                batch_id=batches[0],
+                worker_id=worker.id,
+                currency="KES",
+                amount_minor=500 + i,
+                reference=f"REF-{i}",
+                payee_name=worker.name,  # as create_batch records it
             ),
         )
 
@@ -438,6 +444,10 @@ def test_api_eligible_workers_and_certificates(app, make, bearer, count_queries)
     pool = make.pool(certification=certification, countries=["KE", "UG"], min_skill_percent=50, quality_min_gold=1)
     [gold] = make.tasks(pool, 1, gold_every=1)
     now = utcnow()
+    with app.app_context():  # the token may read this pool, with its workers' names and countries
+        token = db.session.scalar(select(ApiToken))
+        token.pool_ids, token.user_fields = [pool.id], ["name", "country"]
+        db.session.commit()
 
     def worker(i):
         """Every fifth is eligible; the others have an expired or no certificate, a suspension, or
@@ -463,6 +473,8 @@ def test_api_eligible_workers_and_certificates(app, make, bearer, count_queries)
                 gold_correct=kind != 4,
             ),
         )
+        # The accuracy the worker is shown (pools/quality.py): that gold answer.
+        _add(app, SkillSnapshot(pool_id=pool.id, worker_id=user.id, answered=1, correct=int(kind != 4), answers_seen=1))
         return user
 
     grow, workers = grower(worker)
@@ -473,6 +485,6 @@ def test_api_eligible_workers_and_certificates(app, make, bearer, count_queries)
 
     holder = workers[0]
     grow_certs, _certs = grower(lambda i: make.certificate(holder, make.certification(course, name=f"C{i}")))
-    url = f"/api/v1/users/{holder.id}/certificates"
+    url = f"/api/v1/users/{holder.public_id}/certificates"
     body = assert_fixed_budget(client, count_queries, url, grow_certs, headers=bearer).json
     assert len(body["certificates"]) == 21

@@ -2,7 +2,6 @@
 
 import re
 import threading
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -14,6 +13,7 @@ from samaschool.permissions import Role
 from samaschool.pools import money, work
 from samaschool.pools.models import Assignment, Pool
 from tests.factories import PASSWORD
+from tests.outbox import delivered
 
 
 def test_reset_links_use_the_configured_address_not_the_host_header(app, make):
@@ -21,8 +21,7 @@ def test_reset_links_use_the_configured_address_not_the_host_header(app, make):
     client = app.test_client()
     token = client.csrf_token("http://evil.example/account/reset")
     client.post("http://evil.example/account/reset", data={"email": "victim@example.org", "csrf_token": token})
-    outbox = sorted(Path(app.config["SAMASCHOOL_OUTBOX"]).glob("*.eml"))
-    mail = outbox[-1].read_text()
+    mail = delivered(app)[-1].read_text()
     assert "evil.example" not in mail and "http://localhost/account/reset/" in mail
 
 
@@ -150,7 +149,7 @@ def test_phone_numbers_survive_the_payout_csv(app, make):
 def test_a_new_password_retires_outstanding_reset_links(app, client, make):
     user = make.user(email="amina@example.org")
     client.submit("/account/reset", {"email": "amina@example.org"})
-    mail = sorted(Path(app.config["SAMASCHOOL_OUTBOX"]).glob("*.eml"))[-1].read_text()
+    mail = delivered(app)[-1].read_text()
     link = re.search(r"http://localhost(/account/reset/\S+)", mail).group(1)
     other = app.test_client()
     other.submit("/account/login", {"email": user.email, "password": PASSWORD})

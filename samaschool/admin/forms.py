@@ -22,3 +22,9 @@ class RoleForm(FlaskForm):
 
 class ActivationForm(FlaskForm):
     reason = StringField(_l("Reason (kept in the audit log)"), validators=[InputRequired(), Length(max=500)])
+
+
+class PayoutDecisionForm(FlaskForm):
+    """Confirm or refuse a held payout-account change (the button pressed says which)."""
+
+    reason = StringField(_l("Reason (kept in the audit log)"), validators=[Length(max=500)])

@@ -6,8 +6,9 @@ from flask_login import current_user
 
 from samaschool import audit
 from samaschool.admin import services
-from samaschool.admin.forms import ROLE_NAMES, ActivationForm, RoleForm, UserSearchForm
-from samaschool.auth.models import User
+from samaschool.admin.forms import ROLE_NAMES, ActivationForm, PayoutDecisionForm, RoleForm, UserSearchForm
+from samaschool.auth import payout_accounts
+from samaschool.auth.models import PayoutAccountChange, User
 from samaschool.auth.services import active_session_count
 from samaschool.errors import DomainError
 from samaschool.extensions import db
@@ -44,7 +45,13 @@ def user(user_id: int):
     return _user_page(target, RoleForm(role=target.role.value), ActivationForm(prefix="activation"))
 
 
-def _user_page(target: User, role_form: RoleForm, activation_form: ActivationForm, status: int = 200):
+def _user_page(
+    target: User,
+    role_form: RoleForm,
+    activation_form: ActivationForm,
+    status: int = 200,
+    payout_form: PayoutDecisionForm | None = None,
+):
     history = db.session.scalars(audit.entries_query(target_type="users", target_id=target.id).limit(20))
     return (
         render_template(
@@ -52,6 +59,8 @@ def _user_page(target: User, role_form: RoleForm, activation_form: ActivationFor
             user=target,
             role_form=role_form,
             activation_form=activation_form,
+            held_payout_change=payout_accounts.held_change(target),
+            payout_form=payout_form or PayoutDecisionForm(prefix="payout"),
             history=list(history),
             sessions=active_session_count(target),
             action_form=ActionForm(),
@@ -114,3 +123,38 @@ def set_pool_manager(user_id: int):
         db.session.commit()
         flash(_("Pool manager permission granted.") if allowed else _("Pool manager permission withdrawn."), "success")
     return redirect(url_for("admin.user", user_id=target.id))
+
+
+@bp.get("/payout-account-changes")
+def payout_account_changes():
+    """Payout-account changes held after a reset through someone else's link, waiting for an admin."""
+    page = db.paginate(payout_accounts.held_changes(), page=page_arg(), per_page=50, error_out=False)
+    return render_template("admin/payout_account_changes.html", page=page)
+
+
+@bp.post("/payout-account-changes/<int:change_id>")
+def decide_payout_account_change(change_id: int):
+    change = db.get_or_404(PayoutAccountChange, change_id)
+    target = change.user
+    form = PayoutDecisionForm(prefix="payout")
+    decision = request.form.get("decision")
+    if decision not in ("confirm", "reject"):
+        abort(400)
+    if form.validate_on_submit():
+        try:
+            decided = payout_accounts.decide(current_user, change, decision == "confirm", form.reason.data or "")
+        except DomainError as error:
+            form.reason.errors.append(str(error))
+        else:
+            db.session.commit()
+            if decided:
+                message = (
+                    _("The payout account of %(name)s is changed.", name=target.name)
+                    if decision == "confirm"
+                    else _("The change of %(name)s's payout account is refused.", name=target.name)
+                )
+                flash(message, "success")
+            else:
+                flash(_("This change was already decided."), "info")
+            return redirect(url_for("admin.user", user_id=target.id))
+    return _user_page(target, RoleForm(role=target.role.value), ActivationForm(prefix="activation"), 422, form)

@@ -6,6 +6,12 @@ from flask import url_for
 
 from samaschool.web import DB_INT_MAX
 
+PUBLIC_ID_PATTERN = "^usr_[0-9a-hjkmnp-tv-z]{16}$"
+ROW_ID_DEPRECATION = (
+    "Deprecated: the user's row id. Use the public id (`user`) instead; row ids are accepted and "
+    "returned until the next release of the API, then removed."
+)
+
 
 def _error_response(description: str) -> dict:
     return {
@@ -15,6 +21,18 @@ def _error_response(description: str) -> dict:
 
 
 UNAVAILABLE = _error_response("The database is briefly unreachable: retry after the Retry-After header's seconds")
+RATE_LIMITED = _error_response(
+    "Too many requests with this token, or too many unknown or revoked tokens from this address: wait and retry"
+)
+OUT_OF_SCOPE = _error_response("The token may not read this pool (an admin sets which pools each token reads)")
+
+
+def _user_ids() -> dict:
+    """`user` and, until the next release, `user_id`: the properties that name a user in answers."""
+    return {
+        "user": {"type": "string", "pattern": PUBLIC_ID_PATTERN, "description": "The user's public id"},
+        "user_id": {"type": "integer", "deprecated": True, "description": ROW_ID_DEPRECATION},
+    }
 
 
 def document() -> dict:
@@ -23,8 +41,13 @@ def document() -> dict:
         "openapi": "3.1.0",
         "info": {
             "title": "Samaschool API",
-            "version": "1.0.0",
-            "description": "Read-only access to learners' certificates and pool eligibility, for partners.",
+            "version": "1.1.0",
+            "description": (
+                "Read-only access to learners' certificates and pool eligibility, for partners. Each token "
+                "reads only the pools an admin chose for it, and workers' names and countries only when "
+                "allowed. Users are named by their public id (`usr_…`); integer row ids are deprecated "
+                "and still accepted until the next release."
+            ),
         },
         "servers": [{"url": url_for("api.openapi", _external=True).rsplit("/openapi.json", 1)[0]}],
         "security": [{"bearer": []}],
@@ -41,6 +64,7 @@ def document() -> dict:
                         },
                         "401": _error_response("Missing, unknown or revoked token"),
                         "404": _error_response("No such user"),
+                        "429": RATE_LIMITED,
                         "503": UNAVAILABLE,
                     },
                 }
@@ -59,7 +83,9 @@ def document() -> dict:
                             "content": {ok: {"schema": {"$ref": "#/components/schemas/Eligibility"}}},
                         },
                         "401": _error_response("Missing, unknown or revoked token"),
+                        "403": OUT_OF_SCOPE,
                         "404": _error_response("No such pool or user"),
+                        "429": RATE_LIMITED,
                         "503": UNAVAILABLE,
                     },
                 }
@@ -88,7 +114,9 @@ def document() -> dict:
                         },
                         "400": _error_response("Bad paging parameters"),
                         "401": _error_response("Missing, unknown or revoked token"),
+                        "403": OUT_OF_SCOPE,
                         "404": _error_response("No such pool"),
+                        "429": RATE_LIMITED,
                         "503": UNAVAILABLE,
                     },
                 }
@@ -97,7 +125,24 @@ def document() -> dict:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "parameters": {
-                "UserId": {"name": "user_id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                "UserId": {
+                    "name": "user_id",
+                    "in": "path",
+                    "required": True,
+                    "description": "The user's public id (`user` in answers). Integer row ids are deprecated.",
+                    "schema": {
+                        "anyOf": [
+                            {"type": "string", "pattern": PUBLIC_ID_PATTERN},
+                            {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": DB_INT_MAX,
+                                "deprecated": True,
+                                "description": ROW_ID_DEPRECATION,
+                            },
+                        ]
+                    },
+                },
                 "Slug": {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
             },
             "schemas": {
@@ -151,25 +196,30 @@ def document() -> dict:
                         "status": {"type": "string", "enum": ["valid", "expired", "revoked"]},
                         "issued_at": {"type": "string", "format": "date-time"},
                         "expires_at": {"type": ["string", "null"], "format": "date-time"},
-                        "revocation_reason": {"type": ["string", "null"]},
+                        "revocation_reason": {
+                            "type": "null",
+                            "deprecated": True,
+                            "description": "Always null: a revocation's reason is shown only to the holder and "
+                            "admins. Removed in the next release.",
+                        },
                     },
                 },
                 "UserCertificates": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["user_id", "certificates"],
+                    "required": ["user", "user_id", "certificates"],
                     "properties": {
-                        "user_id": {"type": "integer"},
+                        **_user_ids(),
                         "certificates": {"type": "array", "items": {"$ref": "#/components/schemas/Certificate"}},
                     },
                 },
                 "Eligibility": {
                     "type": "object",
                     "additionalProperties": False,
-                    "required": ["pool", "user_id", "eligible", "reasons"],
+                    "required": ["pool", "user", "user_id", "eligible", "reasons"],
                     "properties": {
                         "pool": {"type": "string"},
-                        "user_id": {"type": "integer"},
+                        **_user_ids(),
                         "eligible": {"type": "boolean"},
                         "reasons": {
                             "type": "array",
@@ -211,11 +261,17 @@ def document() -> dict:
                             "items": {
                                 "type": "object",
                                 "additionalProperties": False,
-                                "required": ["user_id", "name", "country"],
+                                "required": ["user", "user_id"],
                                 "properties": {
-                                    "user_id": {"type": "integer"},
-                                    "name": {"type": "string"},
-                                    "country": {"type": "string"},
+                                    **_user_ids(),
+                                    "name": {
+                                        "type": "string",
+                                        "description": "Only for tokens allowed to read names",
+                                    },
+                                    "country": {
+                                        "type": "string",
+                                        "description": "Only for tokens allowed to read countries",
+                                    },
                                 },
                             },
                         },

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from samaschool.assessments.models import Attempt, AttemptQuestion, Question, Quiz
 from samaschool.assessments.question_types import REGISTRY, InvalidAnswer
-from samaschool.catalog.models import Course
+from samaschool.catalog.models import Course, Lesson, Module
 from samaschool.db_types import utcnow
 from samaschool.errors import DomainError
 from samaschool.extensions import db
@@ -166,6 +166,16 @@ def start_attempt(user, quiz: Quiz, now: datetime | None = None, rng: random.Ran
     return attempt
 
 
+def unanswered(attempt: Attempt) -> list[tuple[int, int]]:
+    """(question number, page) of each question of the attempt still without a saved answer."""
+    per_page = max(1, attempt.quiz.questions_per_page)
+    return [
+        (number, (number - 1) // per_page + 1)
+        for number, aq in enumerate(attempt.questions, start=1)
+        if aq.response is None
+    ]
+
+
 def page_count(attempt: Attempt) -> int:
     per_page = max(1, attempt.quiz.questions_per_page)
     return max(1, -(-len(attempt.questions) // per_page))
@@ -265,3 +275,35 @@ def review_level(attempt: Attempt, status: QuizStatus) -> str:
     if status.passed or (quiz.max_attempts and len(status.attempts) >= quiz.max_attempts):
         return "answers"
     return quiz.review_policy
+
+
+@dataclass
+class NextStep:
+    """Where a learner goes after passing a module quiz: the next module (its first lesson, and
+    its number as the course page counts modules), or else the course's final exam."""
+
+    module_number: int | None = None
+    module: Module | None = None
+    lesson: Lesson | None = None
+    exam: Quiz | None = None
+
+
+def next_step_after(quiz: Quiz, course: Course) -> NextStep | None:
+    """The step after `quiz` when it is a module quiz; None after the exam (what a certificate
+    unlocks is shown by the pools) or when the course has nothing after it."""
+    if quiz.module_id is None:
+        return None
+    modules = course.modules  # live ones, in order
+    index = next((i for i, module in enumerate(modules) if module.id == quiz.module_id), None)
+    if index is None:
+        return None
+    for number, module in enumerate(modules[index + 1 :], start=index + 2):
+        if module.lessons:
+            return NextStep(module_number=number, module=module, lesson=module.lessons[0])
+    exam = db.session.scalar(
+        select(Quiz)
+        .where(Quiz.course_id == course.id, Quiz.module_id.is_(None), Quiz.archived_at.is_(None))
+        .order_by(Quiz.id)
+        .limit(1)
+    )
+    return NextStep(exam=exam) if exam is not None else None

@@ -146,6 +146,9 @@ def save(attempt_id: int):
         services.submit_attempt(attempt)
         db.session.commit()
         return redirect(url_for("assessments.review", attempt_id=attempt.id))
+    if action == "review":  # Enter on the last page: saved, then the check before submitting
+        db.session.commit()
+        return redirect(url_for("assessments.confirm", attempt_id=attempt.id))
     target = {"next": page + 1, "previous": page - 1}.get(action, page)
     target = min(max(1, target), services.page_count(attempt))
     attempt.last_page = target
@@ -153,6 +156,36 @@ def save(attempt_id: int):
     if action == "save":
         flash(_("Your answers are saved."), "success")
     return redirect(url_for("assessments.attempt", attempt_id=attempt.id, page=target))
+
+
+@bp.get("/attempts/<int:attempt_id>/submit")
+@login_required
+def confirm(attempt_id: int):
+    """The step before submitting: which questions are still unanswered, and the submit button."""
+    attempt = _own_attempt(attempt_id)
+    if attempt.state != "in_progress" or services.is_past_deadline(attempt, utcnow()):
+        return redirect(url_for("assessments.attempt", attempt_id=attempt.id))
+    course = db.session.get(Course, attempt.quiz.course_id)
+    return render_template(
+        "assessments/confirm.html",
+        attempt=attempt,
+        quiz=attempt.quiz,
+        course=course,
+        pages=services.page_count(attempt),
+        unanswered=services.unanswered(attempt),
+        form=ActionForm(),
+    )
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    services.submit_attempt(attempt)  # a replay changes nothing: the attempt is already submitted
+    db.session.commit()
+    return redirect(url_for("assessments.review", attempt_id=attempt.id))
 
 
 @bp.get("/attempts/<int:attempt_id>/review")
@@ -169,6 +202,7 @@ def review(attempt_id: int):
         quiz=attempt.quiz,
         course=course,
         status=status,
+        next_step=services.next_step_after(attempt.quiz, course) if attempt.passed else None,
         level=services.review_level(attempt, status),
         registry=REGISTRY,
         form=ActionForm(),

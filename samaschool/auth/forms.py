@@ -79,6 +79,10 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+class EndOtherSessionsForm(FlaskForm):
+    """Only the CSRF token: the button that logs out everywhere else."""
+
+
 class ResetRequestForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[InputRequired(), Email(), Length(max=254)], filters=[strip])
 
@@ -105,12 +109,6 @@ class ProfileForm(FlaskForm):
     )
     country = SelectField(_l("Country"), validators=[InputRequired()])
     preferred_language = SelectField(_l("Preferred language"), validators=[InputRequired()])
-    payout_account = StringField(
-        _l("Where to send your earnings (optional)"),
-        validators=[Optional(), Length(max=100)],
-        filters=[strip],
-        description=_l("Your mobile-money number (M-Pesa, MTN MoMo, Airtel Money, UPI ID) or bank account."),
-    )
     timezone = SelectField(_l("Time zone"), validators=[InputRequired()])
     gender = SelectField(_l("Gender (optional)"), choices=GENDERS, validators=[Optional()])
     birth_year = IntegerField(_l("Year of birth (optional)"), validators=[Optional(), NumberRange(min=1900)])
@@ -124,3 +122,19 @@ class ProfileForm(FlaskForm):
         self.timezone.choices = sorted(zoneinfo.available_timezones())
 
     validate_birth_year = SignUpForm.validate_birth_year
+
+
+class PayoutAccountForm(FlaskForm):
+    """Where earnings go: changed only with the current password (see auth/payout_accounts.py)."""
+
+    payout_account = StringField(
+        _l("Where to send your earnings (optional)"),
+        validators=[Optional(), Length(max=100)],
+        filters=[strip],
+        description=_l("Your mobile-money number (M-Pesa, MTN MoMo, Airtel Money, UPI ID) or bank account."),
+    )
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(), Length(max=256)],
+        description=_l("Needed to change where your earnings go."),
+    )

@@ -5,8 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
 
 from samaschool.catalog.models import LEVELS
-
-LEVEL_NAMES = {"beginner": _l("Beginner"), "intermediate": _l("Intermediate"), "advanced": _l("Advanced")}
+from samaschool.labels import LEVEL_NAMES
 
 
 class CatalogFilterForm(FlaskForm):

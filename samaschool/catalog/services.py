@@ -28,6 +28,14 @@ def search_courses(*, level: str = "", language: str = "", q: str = "") -> list[
     return list(db.session.scalars(query))
 
 
+def visible_courses_by_slug(slugs) -> dict[str, Course]:
+    """The visible courses among `slugs`, by slug (one query)."""
+    slugs = sorted(set(slugs))
+    if not slugs:
+        return {}
+    return {course.slug: course for course in db.session.scalars(visible_courses().where(Course.slug.in_(slugs)))}
+
+
 def catalog_languages() -> list[str]:
     return list(db.session.scalars(select(Course.language).where(Course.is_published.is_(True)).distinct()))
 

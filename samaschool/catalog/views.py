@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from samaschool.catalog import services
 from samaschool.catalog.forms import CatalogFilterForm
+from samaschool.choices import language_name
 from samaschool.extensions import db
 from samaschool.forms import ActionForm
 from samaschool.learning.services import next_lesson_to_read, outline_for
@@ -16,7 +17,8 @@ bp = Blueprint("catalog", __name__, url_prefix="/courses")
 @bp.get("/")
 def index():
     form = CatalogFilterForm(request.args, meta={"csrf": False})
-    form.language.choices = [("", _("Any language"))] + [(code, code) for code in sorted(services.catalog_languages())]
+    languages = sorted((language_name(code), code) for code in services.catalog_languages())
+    form.language.choices = [("", _("Any language"))] + [(code, name) for name, code in languages]
     courses = services.search_courses(
         level=form.level.data if form.level.data in dict(form.level.choices) else "",
         language=form.language.data or "",

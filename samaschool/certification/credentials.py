@@ -11,7 +11,7 @@ import jwt
 from flask import current_app
 
 from samaschool.certification import keys
-from samaschool.certification.models import Certificate
+from samaschool.certification.models import Certificate, new_credential_id
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -24,10 +24,6 @@ def base_url() -> str:
 
 def issuer_id() -> str:
     return f"{base_url()}/issuer"
-
-
-def credential_id(code: str) -> str:
-    return f"{base_url()}/credentials/{code}"
 
 
 def _iso(moment: datetime) -> str:
@@ -54,10 +50,13 @@ def criteria_narrative(certification) -> str:
 
 def build_credential(certificate: Certificate, email: str) -> dict:
     certification = certificate.certification
-    salt = hashlib.sha256(f"{certificate.code}:salt".encode()).hexdigest()[:16]
+    if not certificate.credential_id:  # not flushed yet: the column default has not run
+        certificate.credential_id = new_credential_id()
+    # Both from the opaque id, never the verification code: the credential must not lead to it.
+    salt = hashlib.sha256(f"{certificate.credential_id}:salt".encode()).hexdigest()[:16]
     credential = {
         "@context": [VC_CONTEXT, OB_CONTEXT],
-        "id": credential_id(certificate.code),
+        "id": certificate.credential_id,
         "type": ["VerifiableCredential", "OpenBadgeCredential"],
         "issuer": issuer_profile(),
         "validFrom": _iso(certificate.issued_at),
@@ -136,9 +135,12 @@ class Verification:
 def verify_jwt(token: str, *, now: datetime, lookup: Callable[[str], Certificate | None]) -> Verification:
     """Check a presented VC-JWT: format, signing key, signature, issuer, dates, revocation.
 
-    Every check is reported so a person can see plainly which one failed. `lookup(code)` finds
-    the certificate the credential names. The issuer is this site's current issuer id, or the
-    one the certificate was signed under (the site's public address may have changed since).
+    Every check is reported so a person can see plainly which one failed. `lookup(credential_id)`
+    finds the certificate the credential names by its id, the JWT's `jti` (services.get_by_credential_id,
+    which also knows the ids of credentials signed before ids were opaque, `…/credentials/{code}`).
+    The issuer is this site's current issuer id, or the one the certificate was signed under (the
+    site's public address may have changed since). A revocation's reason is not reported: only
+    the holder and admins see it, on the certificate's own pages.
     """
     result = Verification()
     token = "".join(token.split())
@@ -165,8 +167,8 @@ def verify_jwt(token: str, *, now: datetime, lookup: Callable[[str], Certificate
         return result
     result.checks.append(Check("signature", True))
     result.credential = claims
-    code = str(claims.get("jti", "")).rsplit("/", 1)[-1]
-    certificate = lookup(code) if code else None
+    jti = claims.get("jti")
+    certificate = lookup(jti) if isinstance(jti, str) and jti else None
     ours = {issuer_id()} | ({certificate.issuer_id} if certificate is not None and certificate.issuer_id else set())
     issuer = claims.get("issuer", {})
     issuer = issuer.get("id") if isinstance(issuer, dict) else issuer
@@ -181,10 +183,9 @@ def verify_jwt(token: str, *, now: datetime, lookup: Callable[[str], Certificate
         result.checks.append(Check("dates", False, f"It expired on {claims.get('validUntil', '')[:10]}."))
     else:
         result.checks.append(Check("dates", True))
-    result.code = code
+    result.code = certificate.code if certificate is not None else None
     if certificate is not None and certificate.revoked_at is not None:
-        revoked_at, reason = certificate.revoked_at, certificate.revocation_reason
-        result.checks.append(Check("revocation", False, f"It was revoked on {revoked_at:%Y-%m-%d}: {reason}"))
+        result.checks.append(Check("revocation", False, f"It was revoked on {certificate.revoked_at:%Y-%m-%d}."))
     else:
         result.checks.append(Check("revocation", True))
     return result

@@ -20,6 +20,8 @@ import struct
 import unicodedata
 import zlib
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from urllib.parse import quote
 from xml.etree.ElementTree import ParseError
 from xml.sax.saxutils import quoteattr
@@ -27,6 +29,7 @@ from xml.sax.saxutils import quoteattr
 import segno
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as safe_fromstring
+from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import Align, MethodReturnValue, XPos, YPos
 
@@ -78,58 +81,143 @@ class CertificateFacts:
     issuer_name: str
 
 
-def to_latin1(text: str) -> str:
-    """``text`` reduced to what the PDF core fonts can draw: Latin-1 characters are kept, others are
-    NFKD-decomposed without their combining marks (``ũ`` -> ``u``), and whatever is left outside Latin-1
-    becomes ``?``. Control characters become spaces and invisible format characters are dropped."""
+# The certificate's fonts ship in fonts/ (Noto, SIL Open Font License 1.1: fonts/OFL.txt). Each character is
+# drawn by the first family here that has it; a family is embedded, subsetted, only when the text needs it, so a
+# Latin-only certificate carries no Devanagari or Arabic glyphs. HarfBuzz shapes the text: Devanagari conjuncts
+# and vowel signs, Arabic joining and right-to-left order.
+FONTS_PATH = Path(__file__).with_name("fonts")
+FONT_FAMILIES = {
+    "NotoSans": {"": "NotoSans-Regular.ttf", "B": "NotoSans-Bold.ttf", "I": "NotoSans-Italic.ttf"},
+    "NotoSansDevanagari": {"": "NotoSansDevanagari-Regular.ttf", "B": "NotoSansDevanagari-Bold.ttf"},
+    "NotoSansArabic": {"": "NotoSansArabic-Regular.ttf", "B": "NotoSansArabic-Bold.ttf"},
+}
+MAIN_FAMILY = "NotoSans"
+# Zero-width non-joiner and joiner: invisible, but they choose Devanagari half forms and Arabic joining.
+JOINERS = frozenset("\u200c\u200d")
+
+
+@cache
+def font_coverage(family: str) -> frozenset[int]:
+    """The code points a family draws (its styles all draw the same ones)."""
+    with TTFont(FONTS_PATH / FONT_FAMILIES[family][""], lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def family_for(char: str) -> str | None:
+    """The family that draws ``char`` on the certificate, or None when no shipped font has it."""
+    return next((family for family in FONT_FAMILIES if ord(char) in font_coverage(family)), None)
+
+
+def printable(text: str) -> str:
+    """``text`` as the certificate can draw it, losing nothing the fonts can show ("Wanjirũ", "आरव", "محمد"):
+    composed (NFC); control characters become spaces; invisible format characters are dropped (a bidi override
+    would reorder a name) except the joiners that shape Devanagari and Arabic; a character no shipped font has
+    becomes its compatibility decomposition when the fonts have that, else ``?``."""
     out: list[str] = []
-    for char in text:
+    for char in unicodedata.normalize("NFC", text):
         category = unicodedata.category(char)
         if category == "Cc":
-            out.append("\n" if char == "\n" else " ")
-            continue
-        if category == "Cf":
-            continue
-        if ord(char) < 256:
+            out.append(" ")
+        elif char in JOINERS or (category != "Cf" and family_for(char)):
             out.append(char)
-            continue
-        for part in unicodedata.normalize("NFKD", char):
-            if unicodedata.category(part).startswith("M"):
-                continue
-            out.append(part if ord(part) < 256 and unicodedata.category(part) != "Cc" else "?")
+        elif category != "Cf":
+            parts = [
+                part
+                for part in unicodedata.normalize("NFKD", char)
+                if family_for(part) or not unicodedata.category(part).startswith("M")
+            ]
+            out.extend(parts if parts and all(family_for(part) for part in parts) else "?")
     return "".join(out)
 
 
 def _one_line(text: str) -> str:
-    return " ".join(to_latin1(text).split())
+    return " ".join(printable(text).split())
 
 
-def _fit_line(pdf: FPDF, text: str, width: float, style: str, size: float, min_size: float) -> float:
+def _script_family(text: str) -> str:
+    """The family for a line of ``text``: the one most of its letters need. A Devanagari or Arabic name is then
+    set in its own font, spaces, digits and joiners included, and shaped in one run; Latin letters in it fall back
+    to Noto Sans (and the other way round)."""
+    counts: dict[str, int] = {}
+    for char in text:
+        if unicodedata.category(char)[0] in "LM" and (family := family_for(char)):
+            counts[family] = counts.get(family, 0) + 1
+    return max(counts, key=lambda family: (counts[family], family == MAIN_FAMILY), default=MAIN_FAMILY)
+
+
+class CertificatePDF(FPDF):
+    """An FPDF that knows which font families it embedded, and closes their files once it is written."""
+
+    families: list[str]
+
+    def output(self, *args, **kwargs):
+        try:
+            return super().output(*args, **kwargs)
+        finally:  # fpdf2 reads the font files lazily, up to the subsetting in output(), and never closes them
+            for font in self.fonts.values():
+                if (ttfont := getattr(font, "ttfont", None)) is not None:
+                    ttfont.close()
+
+
+def _set_font(pdf: CertificatePDF, text: str, style: str, size: float) -> None:
+    """The font for ``text`` in ``style`` (regular where its family has no such style), falling back to the other
+    embedded families for characters it lacks."""
+    family = _script_family(text)
+    if family not in pdf.families:
+        family = MAIN_FAMILY
+    pdf.set_fallback_fonts([name for name in pdf.families if name != family], exact_match=False)
+    pdf.set_font(family, style if style in FONT_FAMILIES[family] else "", size)
+    _font_not_yet_on_page(pdf)
+
+
+def _font_not_yet_on_page(pdf: CertificatePDF) -> None:
+    """Make the next line state its font. fpdf2 (2.8.9) counts the font as set on the page after a line that
+    starts in a fallback font, though it set it inside that line's q/Q, which undoes it: a following line that
+    starts in the main font would then be drawn in whatever font the page last had."""
+    pdf.current_font_is_set_on_page = False
+
+
+def _add_fonts(pdf: CertificatePDF, texts: list[str]) -> None:
+    """Embed Noto Sans, and each other family only if some character of ``texts`` needs it."""
+    needed = {family_for(char) for text in texts for char in text} - {None}
+    pdf.families = [family for family in FONT_FAMILIES if family == MAIN_FAMILY or family in needed]
+    for family in pdf.families:
+        for style, filename in FONT_FAMILIES[family].items():
+            pdf.add_font(family, style, FONTS_PATH / filename)
+    pdf.set_text_shaping(use_shaping_engine=True)
+
+
+def _fit_line(pdf: CertificatePDF, text: str, width: float, style: str, size: float, min_size: float) -> float:
     """Shrink the font from ``size`` down to ``min_size`` until ``text`` fits ``width``; returns the size
     chosen (the font is left set to it)."""
     while True:
-        pdf.set_font("helvetica", style, size)
+        _set_font(pdf, text, style, size)
         if pdf.get_string_width(text) <= width or size <= min_size:
             return size
         size = max(min_size, size - 1)
 
 
-def _truncate(pdf: FPDF, text: str, width: float) -> str:
-    """``text`` cut with an ellipsis so it fits ``width`` in the current font."""
+def _truncate(pdf: CertificatePDF, text: str, width: float) -> str:
+    """``text`` cut with an ellipsis so it fits ``width`` in the current font (never between a letter and its
+    marks, which would leave a vowel sign on nothing)."""
     if pdf.get_string_width(text) <= width:
         return text
     while text and pdf.get_string_width(text + "...") > width:
         text = text[:-1]
+        while text and unicodedata.category(text[-1]).startswith("M"):
+            text = text[:-1]
     return text.rstrip() + "..."
 
 
-def _centered_line(pdf: FPDF, text: str, y: float, width: float, style: str, size: float, min_size: float) -> None:
+def _centered_line(
+    pdf: CertificatePDF, text: str, y: float, width: float, style: str, size: float, min_size: float
+) -> None:
     _fit_line(pdf, text, width, style, size, min_size)
     pdf.set_xy((pdf.w - width) / 2, y)
     pdf.cell(width, pdf.font_size * 1.3, _truncate(pdf, text, width), align=Align.C)
 
 
-def _paragraph(pdf: FPDF, text: str, x: float, y: float, width: float, max_lines: int, align: Align) -> None:
+def _paragraph(pdf: CertificatePDF, text: str, x: float, y: float, width: float, max_lines: int, align: Align) -> None:
     """``text`` wrapped to ``width``, at most ``max_lines`` lines (the last one ellipsised if cut)."""
     lines = pdf.multi_cell(width, text=text, dry_run=True, output=MethodReturnValue.LINES)
     if len(lines) > max_lines:
@@ -138,6 +226,7 @@ def _paragraph(pdf: FPDF, text: str, x: float, y: float, width: float, max_lines
     line_height = pdf.font_size * 1.45
     for index, line in enumerate(lines):
         pdf.set_xy(x, y + index * line_height)
+        _font_not_yet_on_page(pdf)
         pdf.cell(width, line_height, line, align=align)
 
 
@@ -146,9 +235,20 @@ def _pdf_link(url: str) -> str:
     return quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~")
 
 
-def build_certificate(facts: CertificateFacts) -> FPDF:
+def build_certificate(facts: CertificateFacts) -> CertificatePDF:
     """The laid-out certificate document, before output (tests use this to render it uncompressed)."""
-    pdf = FPDF(orientation="landscape", unit="mm", format="A4")
+    pdf = CertificatePDF(orientation="landscape", unit="mm", format="A4")
+    texts = [
+        facts.holder_name,
+        facts.certification_name,
+        facts.description,
+        facts.issued_on,
+        facts.expires_on or "",
+        facts.verification_code,
+        facts.verify_url,
+        facts.issuer_name.upper(),
+    ]
+    _add_fonts(pdf, [printable(text) for text in texts])
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
     pdf.set_title(f"{facts.certification_name}: {facts.holder_name}")
@@ -187,8 +287,8 @@ def build_certificate(facts: CertificateFacts) -> FPDF:
     _centered_line(pdf, _one_line(facts.certification_name), 97, content_w, "B", 22, 12)
 
     pdf.set_text_color(40, 40, 40)
-    pdf.set_font("helvetica", "", 12)
-    description = " ".join(to_latin1(facts.description).split())
+    description = _one_line(facts.description)
+    _set_font(pdf, description, "", 12)
     _paragraph(pdf, description, (page_w - 200) / 2, 111, 200, 3, Align.C)
 
     # Bottom block: dates and verification on the left, QR code on the right.
@@ -205,17 +305,17 @@ def build_certificate(facts: CertificateFacts) -> FPDF:
     for label, value in rows:
         pdf.set_xy(left_x, y)
         pdf.set_text_color(90, 90, 90)
-        pdf.set_font("helvetica", "", 10)
+        _set_font(pdf, label, "", 10)
         pdf.cell(label_w, 6, label)
         pdf.set_text_color(0, 0, 0)
-        pdf.set_font("helvetica", "B", 11)
+        _set_font(pdf, value, "B", 11)
         pdf.cell(left_w - label_w, 6, _truncate(pdf, value, left_w - label_w))
         y += 7
 
     link = _pdf_link(facts.verify_url)
     pdf.set_xy(left_x, y)
     pdf.set_text_color(90, 90, 90)
-    pdf.set_font("helvetica", "", 10)
+    _set_font(pdf, "Verify at", "", 10)
     pdf.cell(label_w, 6, "Verify at")
     pdf.set_text_color(20, 60, 160)
     url_text = _one_line(facts.verify_url)
@@ -224,14 +324,14 @@ def build_certificate(facts: CertificateFacts) -> FPDF:
 
     pdf.image(io.BytesIO(qr_png(facts.verify_url, scale=8)), x=qr_x, y=qr_y, w=qr_size, h=qr_size, link=link)
     pdf.set_text_color(90, 90, 90)
-    pdf.set_font("helvetica", "", 8)
+    _set_font(pdf, "Scan to verify", "", 8)
     pdf.set_xy(qr_x - 6, qr_y + qr_size + 1)
     pdf.cell(qr_size + 12, 4, "Scan to verify", align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return pdf
 
 
 def certificate_pdf(facts: CertificateFacts) -> bytes:
-    """A one-page, A4 landscape, printable certificate PDF (compressed, core fonts only)."""
+    """A one-page, A4 landscape, printable certificate PDF (compressed, with subsets of the Noto fonts it needs)."""
     return bytes(build_certificate(facts).output())
 
 

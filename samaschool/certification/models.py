@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from samaschool.auth.models import User
 from samaschool.db_types import UTCDateTime, check, one_of, utcnow
 from samaschool.extensions import db
+
+OPAQUE_ID_PREFIX = "urn:uuid:"
+
+
+def new_credential_id() -> str:
+    return f"{OPAQUE_ID_PREFIX}{uuid.uuid4()}"
 
 
 class Certification(db.Model):
@@ -56,6 +63,10 @@ class Certificate(db.Model):
     # The issuer id (on SAMASCHOOL_BASE_URL) the credential was signed under: it still verifies
     # here after the site's public address changes.
     issuer_id: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # The credential's `id` (and JWT `jti`), the only name the public revocation list gives it:
+    # a random URN, unrelated to the verification code. Credentials signed before these ids
+    # existed keep the id they were signed with, `{address}/credentials/{code}`.
+    credential_id: Mapped[str] = mapped_column(String(300), unique=True, default=new_credential_id)
 
     certification: Mapped[Certification] = relationship(lazy="joined")
     user: Mapped[User] = relationship(foreign_keys=[user_id])

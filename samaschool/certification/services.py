@@ -65,6 +65,18 @@ def get_by_code(code: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.code == normalise_code(code)))
 
 
+def get_by_credential_id(credential_id: str) -> Certificate | None:
+    """The certificate whose credential has this id (a signed credential's `jti`).
+
+    Credentials signed before ids were opaque are named `{address}/credentials/{code}`: the
+    certificate keeps the one it was last signed with, and an older one (signed again after the
+    address changed) is still found by the code it ends in."""
+    certificate = db.session.scalar(select(Certificate).where(Certificate.credential_id == credential_id))
+    if certificate is None and "/credentials/" in credential_id:
+        certificate = get_by_code(credential_id.rsplit("/credentials/", 1)[1])
+    return certificate
+
+
 def certificates_for(user_id: int) -> list[Certificate]:
     return list(
         db.session.scalars(

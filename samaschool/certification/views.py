@@ -3,17 +3,18 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from samaschool.catalog.services import visible_courses_by_slug
 from samaschool.certification import documents, keys, services
-from samaschool.certification.credentials import Verification, credential_id, issuer_profile, verify_jwt
+from samaschool.certification.credentials import Verification, issuer_profile, verify_jwt
 from samaschool.certification.forms import VerifyForm
-from samaschool.certification.models import Certificate, Certification
+from samaschool.certification.models import OPAQUE_ID_PREFIX, Certificate, Certification
 from samaschool.db_types import utcnow
 from samaschool.extensions import csrf, db, limiter
+from samaschool.formatting import format_date
 from samaschool.permissions import Role
 from samaschool.web import public_url
 
@@ -119,7 +120,13 @@ def certification(slug: str):
     certification = db.session.scalar(services.live_certifications().where(Certification.slug == slug))
     if certification is None:
         abort(404)
-    return render_template("certification/certification.html", certification=certification)
+    criteria = certification.criteria or {}
+    slugs = [*criteria.get("courses", []), *(rule.get("course") for rule in criteria.get("quizzes", []))]
+    return render_template(
+        "certification/certification.html",
+        certification=certification,
+        courses=visible_courses_by_slug(slug for slug in slugs if isinstance(slug, str)),
+    )
 
 
 @bp.get("/certifications/<slug>/badge.svg")
@@ -139,6 +146,11 @@ def badge(slug: str):
     )
 
 
+def _may_read_reason(certificate: Certificate) -> bool:
+    """A revocation's reason is for the holder and admins; anyone else learns only the date."""
+    return current_user.is_authenticated and (current_user.id == certificate.user_id or current_user.role == Role.ADMIN)
+
+
 def _status_answer(certificate: Certificate | None, code: str) -> dict:
     if certificate is None:
         return {"status": "unknown", "code": code}
@@ -150,11 +162,12 @@ def _status_answer(certificate: Certificate | None, code: str) -> dict:
         "holder": certificate.holder_name,
         "issued": certificate.issued_at.date().isoformat(),
         "expires": certificate.expires_at.date().isoformat() if certificate.expires_at else None,
-        "credential": credential_id(certificate.code),
+        "credential": certificate.credential_id,
     }
     if certificate.revoked_at is not None:
         answer["revoked"] = certificate.revoked_at.date().isoformat()
-        answer["revocation_reason"] = certificate.revocation_reason
+        if _may_read_reason(certificate):
+            answer["revocation_reason"] = certificate.revocation_reason
     return answer
 
 
@@ -184,7 +197,7 @@ def verify():
             if not token:
                 form.badge.errors.append(_("No Open Badges credential was found in that file."))
         if token:
-            result = verify_jwt(token, now=utcnow(), lookup=services.get_by_code)
+            result = verify_jwt(token, now=utcnow(), lookup=services.get_by_credential_id)
         elif not form.badge.errors:
             form.credential.errors.append(_("Paste a credential or choose a badge file."))
     status = 422 if form.errors else 200
@@ -213,7 +226,7 @@ def verify_json():
         return jsonify(
             valid=False, error="no_credential", message="Send a VC-JWT as 'credential' or a baked badge."
         ), 400
-    result = verify_jwt(token, now=utcnow(), lookup=services.get_by_code)
+    result = verify_jwt(token, now=utcnow(), lookup=services.get_by_credential_id)
     return jsonify(
         valid=result.ok,
         checks=[{"check": c.name, "passed": c.ok, "detail": c.detail} for c in result.checks],
@@ -233,17 +246,21 @@ def issuer():
 
 @bp.get("/credentials/revocations")
 def revocations():
-    """The 1EdTech revocation list named by every credential's credentialStatus."""
+    """The 1EdTech revocation list named by every credential's credentialStatus: the opaque ids
+    of revoked credentials, in an order that says nothing about when they were issued, and no
+    reasons. Credentials signed before ids were opaque are named after their verification code,
+    which would lead to the holder's name: they are left out, and their revocation shows where
+    their own id leads (/credentials/<code>) and on every verification."""
     revoked = db.session.scalars(
-        select(Certificate).where(Certificate.revoked_at.is_not(None)).order_by(Certificate.id)
+        select(Certificate.credential_id)
+        .where(Certificate.revoked_at.is_not(None), Certificate.credential_id.startswith(OPAQUE_ID_PREFIX))
+        .order_by(Certificate.credential_id)
     )
     return jsonify(
         {
             "id": public_url("certification.revocations"),
             "issuer": issuer_profile()["id"],
-            "revokedCredentials": [
-                {"id": credential_id(c.code), "revocationReason": c.revocation_reason} for c in revoked
-            ],
+            "revokedCredentials": [{"id": credential_id} for credential_id in revoked],
         }
     )
 

@@ -4,6 +4,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from samaschool.auth import payout_accounts
+from samaschool.auth import services as auth
 from samaschool.bookkeeping import bookkeeping
 from samaschool.catalog import services as catalog
 from samaschool.extensions import db
@@ -16,7 +18,14 @@ bp = Blueprint("learning", __name__)
 @bp.get("/dashboard")
 @login_required
 def dashboard():
-    return render_template("learning/dashboard.html", items=services.dashboard(current_user))
+    return render_template(
+        "learning/dashboard.html",
+        items=services.dashboard(current_user),
+        # Notices about the account: who made a reset link for it, and payout-account changes.
+        reset_links=auth.reset_links_made_for(current_user),
+        payout_changes=payout_accounts.notices_for(current_user),
+        mask=payout_accounts.mask,
+    )
 
 
 def _course_and_lesson(slug: str, lesson_slug: str):

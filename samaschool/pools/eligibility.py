@@ -13,7 +13,9 @@ The rule: the pool is open; the account is active; for every certification the p
 the worker's latest certificate of it (highest cycle) is neither revoked nor expired; the
 worker's country is one of the pool's countries, if it lists any; no suspension in the pool is
 running; and if the pool asks for a skill, the worker has at least `quality_min_gold` answers
-among their latest gold answers there with an accuracy of at least `min_skill_percent`.
+among their latest gold answers there with an accuracy of at least `min_skill_percent`, as of
+the accuracy they are shown (quality.py's snapshot, taken every few answers: eligibility must not
+change on one gold answer either).
 """
 
 from __future__ import annotations
@@ -32,15 +34,17 @@ from samaschool.choices import country_name
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
 from samaschool.learning.services import modules_progress
-from samaschool.pools.models import Assignment, Pool, Suspension
-from samaschool.pools.quality import Accuracy, accuracies, gold_counts, latest_gold_answers
+from samaschool.pools.models import Pool, SkillSnapshot, Suspension
+from samaschool.pools.quality import Accuracy, shown_accuracies
 
 
 @dataclass
 class Reason:
     code: str  # stable, for the API: not_open, certification_missing, …
-    message: str
+    message: str  # for the worker
     course_slug: str | None = None  # where to go to fix it, when a course can
+    # For anyone else (the API), when `message` holds what only the worker may read.
+    public_message: str | None = None
 
 
 @dataclass
@@ -119,7 +123,7 @@ class _Facts:
                 .order_by(Suspension.ends_at)
             ):
                 suspensions[suspension.pool_id] = suspension  # the one ending last wins
-        skills = accuracies(user.id, [pool.id for pool in pools if pool.min_skill_percent is not None])
+        skills = shown_accuracies(user.id, [pool.id for pool in pools if pool.min_skill_percent is not None])
         return cls(certifications, latest, modules, suspensions, skills)
 
 
@@ -182,6 +186,8 @@ def _certification_reasons(certification: Certification, facts: _Facts, now: dat
             Reason(
                 "certification_revoked",
                 _("Your %(name)s was revoked: %(reason)s", name=certification.name, reason=latest.revocation_reason),
+                # The reason is for the holder and admins only.
+                public_message=_("The %(name)s was revoked.", name=certification.name),
             )
         ]
     if status == "expired":
@@ -221,11 +227,10 @@ def eligible_users_filter(pool: Pool, now: datetime | None = None):
     )
     # With no minimum of either kind, a worker without gold answers passes too.
     if pool.min_skill_percent is not None and (pool.min_skill_percent > 0 or pool.quality_min_gold > 0):
-        latest = latest_gold_answers().where(Assignment.pool_id == pool.id).subquery()
-        counts = gold_counts(latest, latest.c.worker_id).subquery()
-        skilled = select(counts.c.worker_id).where(
-            counts.c.answered >= pool.quality_min_gold,
-            counts.c.correct * 100 >= pool.min_skill_percent * counts.c.answered,
+        skilled = select(SkillSnapshot.worker_id).where(
+            SkillSnapshot.pool_id == pool.id,
+            SkillSnapshot.answered >= pool.quality_min_gold,
+            SkillSnapshot.correct * 100 >= pool.min_skill_percent * SkillSnapshot.answered,
         )
         conditions.append(User.id.in_(skilled))
     return and_(*conditions)

@@ -5,11 +5,13 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from samaschool.labels import POOL_STATUS_NAMES as STATUS_NAMES
+from samaschool.pools.api_tokens import USER_FIELDS
 from samaschool.pools.models import POOL_STATUSES, REVIEW_MODES
 from samaschool.pools.task_types import REGISTRY
 
-STATUS_NAMES = {"draft": _l("Draft"), "open": _l("Open"), "paused": _l("Paused"), "closed": _l("Closed")}
 REVIEW_NAMES = {
     "manual": _l("Manual review"),
     "auto_days": _l("Approve automatically after some days"),
@@ -100,7 +102,21 @@ class LineForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=500)])
 
 
-class TokenForm(FlaskForm):
+class ScopeForm(FlaskForm):
+    """What an API token may read; the choices of `pools` are the pools there are."""
+
+    pools = SelectMultipleField(
+        _l("Pools it may read"), coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput()
+    )
+    fields = SelectMultipleField(
+        _l("Workers' details it may read"),
+        choices=list(USER_FIELDS.items()),
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
+class TokenForm(ScopeForm):
     name = StringField(_l("What the token is for"), validators=[InputRequired(), Length(max=120)])
 
 

@@ -16,7 +16,16 @@ from samaschool.extensions import db
 from samaschool.forms import ActionForm
 from samaschool.permissions import Role, pool_manager_required, role_required
 from samaschool.pools import api_tokens, money, quality, review, services, tasks
-from samaschool.pools.forms import BatchForm, BonusForm, LineForm, PoolForm, ReviewForm, TaskImportForm, TokenForm
+from samaschool.pools.forms import (
+    BatchForm,
+    BonusForm,
+    LineForm,
+    PoolForm,
+    ReviewForm,
+    ScopeForm,
+    TaskImportForm,
+    TokenForm,
+)
 from samaschool.pools.models import ApiToken, Assignment, PayoutBatch, PayoutLine, Pool, Suspension
 from samaschool.pools.task_types import REGISTRY
 from samaschool.web import int_list, page_arg
@@ -156,7 +165,9 @@ def review_queue():
         query = query.join(User, User.id == Assignment.worker_id).where(User.email == worker)
     page = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
     pools = list(db.session.scalars(select(Pool).order_by(Pool.name)))
-    return render_template("pools/review.html", page=page, form=form, pools=pools, status=status)
+    worker_ids = {assignment.worker_id for assignment in page.items}
+    workers = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(worker_ids)))}
+    return render_template("pools/review.html", page=page, form=form, pools=pools, status=status, workers=workers)
 
 
 @bp.route("/payouts", methods=["GET", "POST"])
@@ -228,8 +239,7 @@ def bonus():
 @role_required(Role.ADMIN)
 def batch(batch_id: int):
     batch = db.get_or_404(PayoutBatch, batch_id)
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_([x.worker_id for x in batch.lines])))}
-    return render_template("pools/batch.html", batch=batch, users=users, money=money.money, line_form=LineForm())
+    return render_template("pools/batch.html", batch=batch, money=money.money, line_form=LineForm())
 
 
 @bp.get("/payouts/<int:batch_id>.csv")
@@ -258,17 +268,47 @@ def mark_line(line_id: int):
     return redirect(url_for(".batch", batch_id=line.batch_id))
 
 
+def _pool_choices() -> list[tuple[int, str]]:
+    return [(pool.id, pool.name) for pool in db.session.scalars(select(Pool).order_by(Pool.name, Pool.id))]
+
+
 @bp.route("/api-tokens", methods=["GET", "POST"])
 @role_required(Role.ADMIN)
 def tokens():
     form = TokenForm()
+    form.pools.choices = _pool_choices()
     shown = None
     if form.validate_on_submit():
-        _token, shown = api_tokens.create(current_user, form.name.data)
+        _token, shown = api_tokens.create(current_user, form.name.data, form.pools.data, form.fields.data)
         db.session.commit()
     items = list(db.session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
-    response = render_template("pools/tokens.html", form=form, items=items, shown=shown, action_form=ActionForm())
-    return response, 200, {"Cache-Control": "no-store"}
+    pool_names = dict(form.pools.choices)
+    scopes = {  # by token: the names of its pools and of the details it may read
+        t.id: (
+            [pool_names[i] for i in t.pool_ids or [] if i in pool_names],
+            [str(name) for field, name in api_tokens.USER_FIELDS.items() if field in (t.user_fields or [])],
+        )
+        for t in items
+    }
+    response = render_template(
+        "pools/tokens.html", form=form, items=items, shown=shown, action_form=ActionForm(), scopes=scopes
+    )
+    return response, 422 if form.errors else 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/api-tokens/<int:token_id>", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
+def token_scope(token_id: int):
+    """What one token may read: its pools and the workers' details."""
+    token = db.get_or_404(ApiToken, token_id)
+    form = ScopeForm(pools=token.pool_ids, fields=token.user_fields)
+    form.pools.choices = _pool_choices()
+    if form.validate_on_submit():
+        api_tokens.set_scope(current_user, token, form.pools.data, form.fields.data)
+        db.session.commit()
+        flash(_("What the token may read is saved."), "success")
+        return redirect(url_for(".tokens"))
+    return render_template("pools/token_scope.html", form=form, token=token), 422 if form.errors else 200
 
 
 @bp.post("/api-tokens/<int:token_id>/revoke")

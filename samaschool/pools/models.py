@@ -138,6 +138,26 @@ class Suspension(db.Model):
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
+class SkillSnapshot(db.Model):
+    """A worker's accuracy on gold tasks in a pool as the worker (and everything the worker can
+    observe: eligibility, suspensions, automatic approval) sees it. It is taken again only after
+    every `quality.BATCH_SIZE`-th answer, gold or not, so nothing visible moves on one gold answer."""
+
+    __tablename__ = "pool_skill_snapshots"
+    __table_args__ = (
+        UniqueConstraint("pool_id", "worker_id"),
+        check("counts_range", "correct >= 0 AND correct <= answered AND answers_seen >= 0"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pool_id: Mapped[int] = mapped_column(ForeignKey("pools.id", ondelete="CASCADE"))
+    worker_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    answered: Mapped[int]  # gold answers in the rolling window when it was taken
+    correct: Mapped[int]
+    answers_seen: Mapped[int]  # all the worker's submitted answers in the pool when it was taken
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class EarningEntry(db.Model):
     """Append-only: balances are sums of these, never stored counters."""
 
@@ -187,6 +207,10 @@ class PayoutLine(db.Model):
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     state: Mapped[str] = mapped_column(String(10), default="pending")  # pending | paid | failed
     note: Mapped[str] = mapped_column(Text, default="")
+    # Who is paid and where, as they were when the batch was made: the export never reads the
+    # live profile, so a payout account changed afterwards does not redirect this payment.
+    payee_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    payout_account: Mapped[str | None] = mapped_column(String(100))
 
     batch: Mapped[PayoutBatch] = relationship(back_populates="lines")
 
@@ -204,3 +228,7 @@ class ApiToken(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What it may read: the pools listed by id (none: no pool; no wildcard, so a pool created
+    # later is never added by itself) and the workers' personal fields of api_tokens.USER_FIELDS.
+    pool_ids: Mapped[list[int]] = mapped_column(JSON, default=list, server_default="[]")
+    user_fields: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")

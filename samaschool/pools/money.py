@@ -30,6 +30,7 @@ from samaschool import audit
 from samaschool.auth.models import User
 from samaschool.errors import DomainError
 from samaschool.extensions import db
+from samaschool.formatting import format_locale
 from samaschool.pools.models import EarningEntry, PayoutBatch, PayoutLine
 
 
@@ -56,8 +57,9 @@ def _major(amount_minor: int, currency: str) -> Decimal:
 
 
 def money(amount_minor: int, currency: str, locale: str | Locale | None = None) -> str:
-    """12345 KES -> 'KES 123.45' in the reader's language (English outside a request)."""
-    return format_currency(_major(amount_minor, currency), currency, locale=_locale(locale))
+    """12345 KES -> 'Ksh 123.45' as written in the reader's language and country (sw_KE; en_KE gives
+    'Ksh123.45', en_US 'KES123.45'; English outside a request). See samaschool/formatting.py."""
+    return format_currency(_major(amount_minor, currency), currency, locale=locale or format_locale())
 
 
 def amount_for_input(amount_minor: int, currency: str, locale: str | Locale | None = None) -> str:
@@ -183,13 +185,23 @@ def create_batch(actor, currency: str, threshold_minor: int) -> PayoutBatch | No
     batch = PayoutBatch(created_by_id=actor.id, currency=currency, threshold_minor=threshold_minor)
     db.session.add(batch)
     db.session.flush()
+    # Each line keeps the name and account as they are now: a later change does not redirect it.
+    payees = {
+        user_id: (name, account)
+        for user_id, name, account in db.session.execute(
+            select(User.id, User.name, User.payout_account).where(User.id.in_([worker_id for worker_id, _ in due]))
+        )
+    }
     for worker_id, _amount in due:
+        name, account = payees[worker_id]
         line = PayoutLine(
             batch_id=batch.id,
             worker_id=worker_id,
             currency=currency,
             amount_minor=0,
             reference=f"SS-{batch.id}-{secrets.token_hex(4).upper()}",
+            payee_name=name,
+            payout_account=account,
         )
         db.session.add(line)
         db.session.flush()
@@ -243,21 +255,19 @@ def mark_line(actor, line: PayoutLine, state: str, note: str = "") -> bool:
 
 
 def batch_csv(batch: PayoutBatch) -> str:
-    """name, phone or account, currency, amount, reference: for a bulk mobile-money or bank upload."""
+    """name, phone or account, currency, amount, reference: for a bulk mobile-money or bank upload.
+    The name and account are the line's, as they were when the batch was made, never the live
+    profile's: changing a payout account after the batch does not redirect its payments."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["name", "account", "currency", "amount", "reference"])
-    users = {
-        u.id: u for u in db.session.scalars(select(User).where(User.id.in_([line.worker_id for line in batch.lines])))
-    }
     digits = get_currency_precision(batch.currency)
     for line in batch.lines:
         if line.state == "failed":
             continue
-        user = users[line.worker_id]
         amount = f"{_major(line.amount_minor, batch.currency):.{digits}f}"  # exact, machine-readable
         writer.writerow(
-            [_csv_safe(user.name), _csv_safe(user.payout_account or ""), line.currency, amount, line.reference]
+            [_csv_safe(line.payee_name), _csv_safe(line.payout_account or ""), line.currency, amount, line.reference]
         )
     return out.getvalue()
 

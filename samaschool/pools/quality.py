@@ -1,4 +1,12 @@
-"""Pool skill: a worker's rolling accuracy on gold tasks, and the suspensions it triggers."""
+"""Pool skill: a worker's rolling accuracy on gold tasks, and the suspensions it triggers.
+
+What a worker can observe must not tell them which task was gold: had the accuracy, the count of
+gold answers, a suspension, skill-based eligibility or an automatic approval changed right after
+one answer, that answer was gold. So workers see (and those rules use) a snapshot per pool and
+worker, taken again only after every BATCH_SIZE-th answer they submit there, gold or not
+(`after_answer`); the pool page says how often. Between two snapshots nothing visible moves.
+The live figures (`accuracy`, `accuracies`) are for taking snapshots and for managers.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +19,10 @@ from sqlalchemy import Integer, cast, func, select
 from samaschool import audit
 from samaschool.errors import NotAllowed
 from samaschool.extensions import db
-from samaschool.pools.models import Assignment, Pool, Suspension
+from samaschool.pools.models import Assignment, Pool, SkillSnapshot, Suspension
 
 ROLLING_WINDOW = 50  # the latest gold answers that make up the pool skill
+BATCH_SIZE = 10  # answers (gold or not) between two snapshots of what a worker is shown
 
 
 @dataclass(frozen=True)
@@ -67,8 +76,72 @@ def accuracy(worker_id: int, pool_id: int, since: datetime | None = None) -> Acc
     return accuracies(worker_id, [pool_id], since)[pool_id]
 
 
+# What the worker is shown -----------------------------------------------------------------------
+
+
+def shown_accuracies(worker_id: int, pool_ids) -> dict[int, Accuracy]:
+    """The worker's accuracy in each of `pool_ids` as of their latest snapshot there, in one query:
+    what pages show and what eligibility and automatic approval use."""
+    pool_ids = list(pool_ids)
+    result = {pool_id: Accuracy(0, 0) for pool_id in pool_ids}
+    if pool_ids:
+        for snapshot in db.session.scalars(
+            select(SkillSnapshot).where(SkillSnapshot.worker_id == worker_id, SkillSnapshot.pool_id.in_(pool_ids))
+        ):
+            result[snapshot.pool_id] = Accuracy(answered=snapshot.answered, correct=snapshot.correct)
+    return result
+
+
+def shown_accuracy(worker_id: int, pool_id: int) -> Accuracy:
+    return shown_accuracies(worker_id, [pool_id])[pool_id]
+
+
+def after_answer(worker, pool: Pool, now: datetime) -> SkillSnapshot | None:
+    """Called for every answer submitted, gold or not (the caller holds the worker's row lock).
+    Once BATCH_SIZE answers have come in since the last snapshot, take a new one and apply the
+    suspension rule; otherwise change nothing. Returns the new snapshot, if one was taken."""
+    snapshot = db.session.scalar(
+        select(SkillSnapshot).where(SkillSnapshot.worker_id == worker.id, SkillSnapshot.pool_id == pool.id)
+    )
+    submitted = db.session.scalar(
+        select(func.count()).where(
+            Assignment.worker_id == worker.id, Assignment.pool_id == pool.id, Assignment.state == "submitted"
+        )
+    )
+    if submitted - (snapshot.answers_seen if snapshot is not None else 0) < BATCH_SIZE:
+        return None
+    snapshot = take_snapshot(worker.id, pool.id, now, answers_seen=submitted)
+    enforce_threshold(worker, pool, now)
+    return snapshot
+
+
+def take_snapshot(worker_id: int, pool_id: int, now: datetime, *, answers_seen: int | None = None) -> SkillSnapshot:
+    """Record the worker's live accuracy in the pool as what they are shown from now on."""
+    if answers_seen is None:
+        answers_seen = db.session.scalar(
+            select(func.count()).where(
+                Assignment.worker_id == worker_id, Assignment.pool_id == pool_id, Assignment.state == "submitted"
+            )
+        )
+    skill = accuracy(worker_id, pool_id)
+    snapshot = db.session.scalar(
+        select(SkillSnapshot).where(SkillSnapshot.worker_id == worker_id, SkillSnapshot.pool_id == pool_id)
+    )
+    if snapshot is None:
+        snapshot = SkillSnapshot(worker_id=worker_id, pool_id=pool_id)
+        db.session.add(snapshot)
+    snapshot.answered, snapshot.correct = skill.answered, skill.correct
+    snapshot.answers_seen, snapshot.taken_at = answers_seen, now
+    db.session.flush()
+    return snapshot
+
+
+# Suspensions ----------------------------------------------------------------------------------
+
+
 def enforce_threshold(worker, pool: Pool, now: datetime) -> Suspension | None:
-    """Suspend the worker if their accuracy fell below the pool's threshold after enough gold."""
+    """Suspend the worker if their accuracy fell below the pool's threshold after enough gold.
+    Called only when a snapshot is taken (`after_answer`), never on one gold answer."""
     # After a suspension the worker starts with a clean slate of gold answers.
     last = db.session.scalar(
         select(func.max(func.coalesce(Suspension.lifted_at, Suspension.ends_at))).where(

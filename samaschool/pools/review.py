@@ -14,7 +14,7 @@ from samaschool.errors import DomainError
 from samaschool.extensions import db
 from samaschool.pools import money
 from samaschool.pools.models import Assignment, Pool
-from samaschool.pools.quality import accuracy
+from samaschool.pools.quality import shown_accuracy
 
 OVERRIDE_WINDOW = timedelta(days=30)
 
@@ -94,11 +94,13 @@ def reject(actor, assignment: Assignment, reason: str, now: datetime | None = No
 
 
 def auto_review_on_submit(assignment: Assignment, now: datetime) -> None:
-    """Pools that auto-approve on gold accuracy approve at once when the worker qualifies."""
+    """Pools that auto-approve on gold accuracy approve at once when the worker qualifies, by
+    the accuracy the worker is shown (the latest snapshot): whether an answer is approved never
+    depends on whether the answer before it was gold."""
     pool = assignment.pool
     if pool.review_mode != "auto_gold" or pool.auto_approve_accuracy is None:
         return
-    skill = accuracy(assignment.worker_id, pool.id)
+    skill = shown_accuracy(assignment.worker_id, pool.id)
     if skill.answered >= pool.quality_min_gold and skill.percent >= pool.auto_approve_accuracy:
         approve(None, assignment, now, reason=_("automatic: gold accuracy %(p).0f%%", p=skill.percent))
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from samaschool import audit
+from samaschool.certification.models import Certificate, Certification
 from samaschool.choices import country_choices
 from samaschool.content.markdown import render_markdown
+from samaschool.db_types import utcnow
 from samaschool.extensions import db
 from samaschool.pools import eligibility, money
-from samaschool.pools.models import Assignment, Pool, Task
+from samaschool.pools.models import Assignment, EarningEntry, PayoutLine, Pool, Task
 from samaschool.pools.task_types import REGISTRY
 
 
@@ -33,6 +35,62 @@ def open_pools_for(user) -> list[PoolCard]:
     )
     checks = eligibility.check_pools(user, pools)
     return [PoolCard(pool, checks[pool.id], waiting.get(pool.id, 0)) for pool in pools]
+
+
+def unlocked_pools(user, certification_slugs: list[str] | None = None) -> list[PoolCard]:
+    """The open pools that certificates unlock and that `user` may work in now: those requiring
+    one of `certification_slugs`, or (None) one of the certifications the user holds. For the
+    next step after a certificate: the exam result, the certificate page, the dashboard. A learner
+    without a certificate (most dashboard views) costs one query."""
+    if not user.is_authenticated:
+        return []
+    if certification_slugs is None:
+        now = utcnow()
+        certification_slugs = db.session.scalars(
+            select(Certification.slug)
+            .join(Certificate, Certificate.certification_id == Certification.id)
+            .where(
+                Certificate.user_id == user.id,
+                Certificate.revoked_at.is_(None),
+                or_(Certificate.expires_at.is_(None), Certificate.expires_at > now),
+            )
+        ).all()
+    wanted = set(certification_slugs)
+    if not wanted:
+        return []
+    pools = [
+        pool
+        for pool in db.session.scalars(select(Pool).where(Pool.status == "open").order_by(Pool.name))
+        if wanted & set(pool.required_certifications)
+    ]
+    checks = eligibility.check_pools(user, pools) if pools else {}
+    eligible = [pool for pool in pools if checks[pool.id].eligible]
+    if not eligible:
+        return []
+    waiting = dict(
+        db.session.execute(
+            select(Task.pool_id, func.count())
+            .where(Task.pool_id.in_([pool.id for pool in eligible]), Task.filled.is_(False))
+            .group_by(Task.pool_id)
+        ).all()
+    )
+    return [PoolCard(pool, checks[pool.id], waiting.get(pool.id, 0)) for pool in eligible]
+
+
+def needs_payout_account(user) -> bool:
+    """The worker has earned money (an approved task, a bonus) and has not said where to send it."""
+    if user.payout_account:
+        return False
+    return db.session.scalar(select(EarningEntry.id).where(EarningEntry.worker_id == user.id).limit(1)) is not None
+
+
+def payout_lines_for(worker_id: int, limit: int = 20) -> list[PayoutLine]:
+    """The worker's latest payments (lines of payout batches), newest first."""
+    return list(
+        db.session.scalars(
+            select(PayoutLine).where(PayoutLine.worker_id == worker_id).order_by(PayoutLine.id.desc()).limit(limit)
+        )
+    )
 
 
 def save_pool(actor, pool: Pool | None, form) -> Pool:

@@ -13,10 +13,14 @@ from samaschool.extensions import db
 from samaschool.forms import ActionForm
 from samaschool.pools import eligibility, money, services, work
 from samaschool.pools.models import Assignment, EarningEntry, Pool
-from samaschool.pools.quality import accuracies, accuracy
+from samaschool.pools.quality import BATCH_SIZE, shown_accuracies, shown_accuracy
 from samaschool.pools.task_types import InvalidTaskAnswer
 
 bp = Blueprint("pools", __name__)
+
+# Pages of lower features (the exam result, a certificate, the dashboard) point to the paid work
+# a certificate unlocked; they cannot import pools, so their templates call this.
+bp.add_app_template_global(services.unlocked_pools, "unlocked_pools")
 
 
 def _pool_or_404(slug: str) -> Pool:
@@ -29,7 +33,12 @@ def _pool_or_404(slug: str) -> Pool:
 @bp.get("/pools")
 @login_required
 def index():
-    return render_template("pools/index.html", cards=services.open_pools_for(current_user), money=money.money)
+    return render_template(
+        "pools/index.html",
+        cards=services.open_pools_for(current_user),
+        needs_payout=services.needs_payout_account(current_user),
+        money=money.money,
+    )
 
 
 @bp.get("/pools/<slug>")
@@ -42,7 +51,9 @@ def pool(slug: str):
         pool=pool,
         check=eligibility.check(current_user, pool, now),
         claims=work.open_claims(current_user.id, pool.id, now),
-        skill=accuracy(current_user.id, pool.id),
+        skill=shown_accuracy(current_user.id, pool.id),
+        batch_size=BATCH_SIZE,
+        needs_payout=services.needs_payout_account(current_user),
         money=money.money,
         form=ActionForm(),
     )
@@ -145,7 +156,9 @@ def earnings():
         summary=services.worker_summary(current_user.id),
         submissions=submissions,
         entries=entries,
-        accuracy=accuracies(current_user.id, pool_ids),
+        accuracy=shown_accuracies(current_user.id, pool_ids),
         pools=pools,
+        payout_lines=services.payout_lines_for(current_user.id),
+        needs_payout=services.needs_payout_account(current_user),
         money=money.money,
     )

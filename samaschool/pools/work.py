@@ -14,9 +14,8 @@ from samaschool.auth.models import User
 from samaschool.db_types import utcnow
 from samaschool.errors import DomainError
 from samaschool.extensions import db
-from samaschool.pools import eligibility
+from samaschool.pools import eligibility, quality
 from samaschool.pools.models import Assignment, Pool, Task
-from samaschool.pools.quality import enforce_threshold
 from samaschool.pools.review import auto_review_on_submit
 from samaschool.pools.task_types import REGISTRY
 
@@ -146,6 +145,8 @@ def submit_answer(worker, assignment: Assignment, form, now: datetime | None = N
         raise LeaseExpired(_("Your time for this task ran out and it went back to the pool. Get a new task."))
     kind = REGISTRY[pool.task_type]
     answer = kind.parse(form, pool.labels)
+    # One worker's submits go one at a time, so each batch of answers is counted exactly once.
+    db.session.execute(select(User.id).where(User.id == worker.id).with_for_update(key_share=True))
     done = db.session.execute(
         update(Assignment)
         .where(Assignment.id == assignment.id, Assignment.state == "claimed", Assignment.lease_expires_at > now)
@@ -161,9 +162,11 @@ def submit_answer(worker, assignment: Assignment, form, now: datetime | None = N
         assignment.gold_correct = kind.matches(answer, task.gold_answer)
     db.session.flush()
     _after_answer(task, pool, kind)
-    if task.is_gold:
-        enforce_threshold(worker, pool, now)
+    # Gold or not, the same happens from here on: nothing the worker sees may tell them which
+    # it was. Automatic approval reads the accuracy they are shown (the latest snapshot), and a
+    # new snapshot (with any suspension) is taken only every quality.BATCH_SIZE answers.
     auto_review_on_submit(assignment, now)
+    quality.after_answer(worker, pool, now)
     return True
 
 

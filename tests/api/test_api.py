@@ -14,13 +14,19 @@ from samaschool.pools.models import ApiToken
 from tests.factories import PASSWORD
 
 
+def new_token(admin_client, name="Partner platform", pools=(), fields=()) -> str:
+    """A token made on the admin screen, reading `pools` and the workers' `fields`; its secret."""
+    form = {"name": name, "pools": [pool.id for pool in pools], "fields": list(fields)}
+    page = admin_client.submit("/manage/api-tokens", form).get_data(as_text=True)
+    return re.search(r'<code class="secret">(sst_[^<]+)</code>', page).group(1)
+
+
 @pytest.fixture
 def api(app, make):
     admin = make.user(Role.ADMIN)
     client = app.test_client()
     client.submit("/account/login", {"email": admin.email, "password": PASSWORD})
-    page = client.submit("/manage/api-tokens", {"name": "Partner platform"}).get_data(as_text=True)
-    secret = re.search(r'<code class="secret">(sst_[^<]+)</code>', page).group(1)
+    secret = new_token(client)
     spec = app.test_client().get("/api/v1/openapi.json").json
     registry = Registry().with_resource("urn:spec", Resource(contents=spec, specification=DRAFT202012))
 
@@ -54,23 +60,34 @@ def test_tokens_are_required_stored_hashed_and_revocable(app, api):
 
 
 def test_certificates_and_eligibility_match_the_document(app, api, make):
-    call, check, _secret, _client = api
+    call, check, _secret, client = api
     course = make.course(modules=2, lessons_per_module=1)
     certification = make.certification(course)
     pool = make.pool(certification=certification)
     worker, newcomer = make.user(), make.user()
     make.certificate(worker, certification)
-    body = check(call(f"/users/{worker.id}/certificates"), "/users/{user_id}/certificates", 200)
-    assert body["certificates"][0]["status"] == "valid"
-    yes = check(call(f"/pools/{pool.slug}/eligibility/{worker.id}"), "/pools/{slug}/eligibility/{user_id}", 200)
+    secret = new_token(client, pools=[pool], fields=["name", "country"])
+    body = check(call(f"/users/{worker.public_id}/certificates", secret), "/users/{user_id}/certificates", 200)
+    assert body["certificates"][0]["status"] == "valid" and body["user"] == worker.public_id
+    yes = check(
+        call(f"/pools/{pool.slug}/eligibility/{worker.public_id}", secret), "/pools/{slug}/eligibility/{user_id}", 200
+    )
     assert yes["eligible"] is True and yes["reasons"] == []
-    no = check(call(f"/pools/{pool.slug}/eligibility/{newcomer.id}"), "/pools/{slug}/eligibility/{user_id}", 200)
+    no = check(
+        call(f"/pools/{pool.slug}/eligibility/{newcomer.public_id}", secret), "/pools/{slug}/eligibility/{user_id}", 200
+    )
     assert no["eligible"] is False and no["reasons"][0]["code"] == "certification_missing"
-    page = check(call(f"/pools/{pool.slug}/eligible-workers?per_page=10"), "/pools/{slug}/eligible-workers", 200)
-    assert [w["user_id"] for w in page["workers"]] == [worker.id] and page["total"] == 1
-    check(call("/pools/nope/eligible-workers"), "/pools/{slug}/eligible-workers", 404)
-    check(call("/users/999999/certificates"), "/users/{user_id}/certificates", 404)
-    check(call(f"/pools/{pool.slug}/eligible-workers?page=x"), "/pools/{slug}/eligible-workers", 400)
+    page = check(
+        call(f"/pools/{pool.slug}/eligible-workers?per_page=10", secret), "/pools/{slug}/eligible-workers", 200
+    )
+    assert page["workers"] == [
+        {"user": worker.public_id, "user_id": worker.id, "name": worker.name, "country": worker.country}
+    ]
+    assert page["total"] == 1
+    check(call("/pools/nope/eligible-workers", secret), "/pools/{slug}/eligible-workers", 404)
+    check(call("/users/999999/certificates", secret), "/users/{user_id}/certificates", 404)
+    check(call("/users/usr_0000000000000000/certificates", secret), "/users/{user_id}/certificates", 404)
+    check(call(f"/pools/{pool.slug}/eligible-workers?page=x", secret), "/pools/{slug}/eligible-workers", 400)
 
 
 def test_the_api_is_rate_limited_with_a_json_error(app, api):

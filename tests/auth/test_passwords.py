@@ -9,13 +9,13 @@ from samaschool.auth.models import PasswordResetToken
 from samaschool.extensions import db
 from samaschool.permissions import Role
 from tests.factories import PASSWORD
+from tests.outbox import delivered
 
 NEW = "lime kettle orbit parade"
 
 
 def _outbox(app) -> list[Path]:
-    folder = Path(app.config["SAMASCHOOL_OUTBOX"])
-    return sorted(folder.glob("*.eml")) if folder.exists() else []
+    return delivered(app)
 
 
 def _link_from_last_email(app) -> str:

@@ -115,10 +115,9 @@ def test_revocation_is_audited_and_shown_to_the_learner_and_verifiers(app, setup
     own = candidate.client.get(f"/certificates/{dashed(certificate.code)}").get_data(as_text=True)
     assert "revoked" in own and "exam taken by someone else" in own
     public = app.test_client().get(f"/verify/{dashed(certificate.code)}").get_data(as_text=True)
-    assert "Revoked on" in public and "exam taken by someone else" in public
+    assert "Revoked on" in public and "exam taken by someone else" not in public  # holder and admins only
     listing = app.test_client().get("/credentials/revocations").json
-    assert listing["revokedCredentials"][0]["id"].endswith(f"/credentials/{certificate.code}")
-    assert listing["revokedCredentials"][0]["revocationReason"] == "exam taken by someone else"
+    assert listing["revokedCredentials"] == [{"id": certificate.credential_id}]
     # A revoked certification is not silently re-earned.
     candidate.take_exam(right=True)
     assert len(candidate.certificates()) == 1

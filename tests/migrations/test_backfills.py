@@ -31,3 +31,24 @@ def test_certificates_learn_the_issuer_they_were_signed_under(empty_database, tm
             issuers = dict(connection.execute(text("SELECT id, issuer_id FROM certificates")).all())
         db.engine.dispose()
     assert issuers == {1: "https://old.example/issuer", 2: "", 3: ""}  # unreadable tokens are left blank
+
+
+def test_payout_lines_keep_the_name_and_account_their_worker_has_at_the_upgrade(empty_database, tmp_path):
+    app = create_app(config.for_tests(str(tmp_path / "instance"), empty_database))
+    with app.app_context():
+        command.upgrade(alembic_config(), "1466e5ec928b")
+        with db.engine.begin() as connection:
+            fill(connection, allowed_values(db.metadata))
+            connection.execute(text("UPDATE users SET name = 'Amina', payout_account = '+254700000001' WHERE id = 1"))
+            connection.execute(text("UPDATE users SET payout_account = NULL WHERE id = 2"))
+        command.upgrade(alembic_config(), "a30c0589810b")
+        with db.engine.connect() as connection:
+            lines = connection.execute(
+                text("SELECT worker_id, payee_name, payout_account FROM payout_lines ORDER BY worker_id")
+            ).all()
+        db.engine.dispose()
+    assert [tuple(line) for line in lines] == [
+        (1, "Amina", "+254700000001"),
+        (2, "name-1", None),
+        (3, "name-2", "payout_account-2"),
+    ]

@@ -8,6 +8,7 @@ for each revision, the database is brought to its predecessor, filled with rows 
 from __future__ import annotations
 
 import ast
+import re
 import shutil
 
 import pytest
@@ -141,7 +142,10 @@ def test_a_downgrade_that_would_drop_rows_refuses_unless_forced(empty_database, 
             before = fill(connection, allowed_values(db.metadata))
     result = runner.invoke(args=["database", "downgrade", pools_revision.down_revision])
     assert result.exit_code != 0
-    assert "would delete the data in" in result.output and "pools" in result.output and "--force" in result.output
+    assert "would delete the data in" in result.output and "--force" in result.output
+    # The newest migration that drops filled tables or columns refuses first, naming them.
+    named = re.search(r"would delete the data in (.+?)\. Nothing was changed", result.output).group(1).split(", ")
+    assert named and all(name.split(".")[0] in before for name in named)
     with app.app_context(), db.engine.connect() as connection:
         assert counts(connection) == before
 

@@ -13,7 +13,7 @@ from samaschool.auth.models import User
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
 from samaschool.permissions import Role
-from samaschool.pools import eligibility
+from samaschool.pools import eligibility, quality
 from samaschool.pools.models import Assignment, Pool, Suspension
 
 NOW = utcnow()
@@ -114,6 +114,9 @@ def world(app, make):
         for user_id, values in flags.items():
             for key, value in values.items():
                 setattr(db.session.get(User, user_id), key, value)
+        # The skill rule reads the accuracy each worker is shown: a snapshot of the answers above.
+        for user_id in users.values():
+            quality.take_snapshot(user_id, pool.id, NOW)
         db.session.commit()
     return pool.id, users
 

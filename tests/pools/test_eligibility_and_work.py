@@ -8,7 +8,7 @@ from samaschool.auth.models import User
 from samaschool.certification.models import Certificate
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
-from samaschool.pools import eligibility, work
+from samaschool.pools import eligibility, quality, work
 from samaschool.pools.models import Assignment, Pool, Suspension, Task
 from tests.pools.conftest import logged_in
 
@@ -159,13 +159,15 @@ def test_gold_accuracy_suspends_and_reinstates(app, make, certified_pool):
         row = db.session.get(Pool, pool.id)
         row.quality_min_gold, row.quality_threshold_percent, row.suspension_days = 2, 70, 3
         db.session.commit()
-    make.tasks(pool, 6, gold_every=1)  # all gold
+    make.tasks(pool, quality.BATCH_SIZE + 2, gold_every=1)  # all gold
     with app.app_context():
         user = db.session.get(User, worker.id)
-        for _ in range(2):
+        for answered in range(1, quality.BATCH_SIZE + 1):
             assignment = work.claim_next_task(user, db.session.get(Pool, pool.id))
             work.submit_answer(user, assignment, {"answer": "Fashion > Shoes"})  # wrong
             db.session.commit()
+            # Only once a batch of answers is in, never on one gold answer (quality.py).
+            assert (db.session.scalar(select(Suspension)) is not None) is (answered == quality.BATCH_SIZE)
         suspension = db.session.scalar(select(Suspension))
         assert suspension is not None and "below this pool's 70%" in suspension.reason
     [reason] = _check(app, worker, pool).reasons

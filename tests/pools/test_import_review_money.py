@@ -112,7 +112,7 @@ def test_review_approve_reject_override_and_the_ledger(app, make, certified_pool
         kinds = sorted(db.session.scalars(select(EarningEntry.kind)))
         assert kinds == ["approval", "approval", "reversal"]
     earnings = logged_in(app, worker).get("/earnings").get_data(as_text=True)
-    assert "Rejected: label does not fit: it is a case" in earnings and "KES" in earnings
+    assert "Rejected: label does not fit: it is a case" in earnings and "Ksh5.00" in earnings  # en_KE
     with app.app_context():
         assignment = db.session.get(Assignment, second)
         review.approve(db.session.get(User, admin.id), assignment, reason="override after appeal")
