@@ -178,6 +178,7 @@ def _register_blueprints(app: Flask) -> None:
     from samaschool.certification.views import bp as certification_bp
     from samaschool.learning.views import bp as learning_bp
     from samaschool.main import bp as main_bp
+    from samaschool.media.views import bp as media_bp
     from samaschool.pools.manage_views import bp as pool_admin_bp
     from samaschool.pools.views import bp as pools_bp
     from samaschool.web import buffer_static_file, set_security_headers
@@ -194,6 +195,7 @@ def _register_blueprints(app: Flask) -> None:
         certification_admin_bp,
         pool_admin_bp,
         api_bp,
+        media_bp,
     ):
         app.register_blueprint(blueprint)
     app.after_request(set_security_headers)
@@ -264,7 +266,8 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(_error):
-        megabytes = (app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)
+        # The route's own limit: upload routes take more than the app's cap (samaschool.media.upload_limit).
+        megabytes = (request.max_content_length or app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)
         return page(
             413,
             _("That is too large"),

@@ -115,6 +115,9 @@ def from_env(instance_path: str) -> dict:
         "SAMASCHOOL_ISSUER_NAME": os.environ.get("SAMASCHOOL_ISSUER_NAME", "Samaschool"),
         "SAMASCHOOL_KEYS_PATH": os.environ.get("SAMASCHOOL_KEYS_PATH", str(path / "keys")),
         "SAMASCHOOL_BACKUPS_PATH": os.environ.get("SAMASCHOOL_BACKUPS_PATH", str(path / "backups")),
+        # Images and sound (samaschool/media): the stored variants, and the cache of encodings.
+        "SAMASCHOOL_MEDIA_PATH": os.environ.get("SAMASCHOOL_MEDIA_PATH", str(path / "media")),
+        "SAMASCHOOL_MEDIA_CACHE": os.environ.get("SAMASCHOOL_MEDIA_CACHE", str(path / "media-cache")),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # uploads (baked badges) stay small
     }
 
@@ -130,6 +133,9 @@ def for_tests(instance_path: str, database_uri: str) -> dict:
         SAMASCHOOL_OUTBOX=str(Path(instance_path) / "outbox"),
         SAMASCHOOL_KEYS_PATH=str(Path(instance_path) / "keys"),
         SAMASCHOOL_BACKUPS_PATH=str(Path(instance_path) / "backups"),
+        SAMASCHOOL_MEDIA_PATH=str(Path(instance_path) / "media"),
+        # One encode cache for every run, so the suite does not re-encode the same samples.
+        SAMASCHOOL_MEDIA_CACHE=str(Path(__file__).resolve().parent.parent / ".media-cache"),
         SAMASCHOOL_BASE_URL="http://localhost",
         SAMASCHOOL_BASE_URL_SET=True,
         RATELIMIT_STORAGE_URI="memory://",

@@ -7,6 +7,7 @@ from samaschool.catalog.models import Course, Enrolment, Lesson, Module  # noqa:
 from samaschool.certification.models import Certificate, Certification  # noqa: F401
 from samaschool.learning.models import LessonProgress  # noqa: F401
 from samaschool.mail import OutgoingEmail  # noqa: F401
+from samaschool.media.models import MediaFile  # noqa: F401
 from samaschool.pools.models import (  # noqa: F401
     ApiToken,
     Assignment,

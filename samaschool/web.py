@@ -24,6 +24,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",
+        "media-src 'self'",
         "font-src 'none'",
         "connect-src 'self'",
         "form-action 'self'",
@@ -31,6 +32,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "base-uri 'none'",
     ]
 )
+
+
+PUBLIC_ENDPOINTS = frozenset({"static", "media.file"})
+"""Responses anyone may fetch and any cache may keep: never with a cookie."""
 
 
 class SessionInterface(SecureCookieSessionInterface):
@@ -49,7 +54,7 @@ class SessionInterface(SecureCookieSessionInterface):
         """Static files and other public responses (the stylesheet is cached for a year) carry no
         cookie at all: a proxy or cybercafé cache would hand a learner's session to the next
         person who fetched the file."""
-        if request.endpoint == "static" or response.cache_control.public:
+        if request.endpoint in PUBLIC_ENDPOINTS or response.cache_control.public:
             response.headers.remove("Set-Cookie")
             return
         super().save_session(app, session, response)
@@ -126,7 +131,11 @@ def page_arg() -> int:
 def refuse_nul_bytes() -> None:
     """A before_request check for every route: no text we take may hold a NUL byte (PostgreSQL
     refuses them in any query), so a path, query or form value with one is a 400 in the route's
-    format. Reading the form here also turns a body over MAX_CONTENT_LENGTH into a 413."""
+    format. Reading the form here also turns a body over MAX_CONTENT_LENGTH into a 413, so a route's
+    own upload limit (samaschool.media.upload_limit) is applied first."""
+    from samaschool.media import apply_upload_limit
+
+    apply_upload_limit()
     fields = [*request.args.items(multi=True)]
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         fields += request.form.items(multi=True)

@@ -33,9 +33,11 @@ from samaschool.catalog.models import Course
 from samaschool.certification.models import Certificate
 from samaschool.db_types import utcnow
 from samaschool.extensions import db, limiter
+from samaschool.media import services as media
 from samaschool.permissions import Role
 from samaschool.pools import api_tokens, money, work
 from samaschool.pools.models import Pool, Suspension
+from tests import media_samples
 from tests.factories import PASSWORD
 
 ROLES = ("anon", "owner", "other", "trainer", "manager", "admin", "token")
@@ -131,6 +133,7 @@ MATRIX = """
 /manage/review                                           GET     L    F     F     F       A       A     L
 /manage/review                                           POST    L    F     F     F       A       A     L
 /manage/suspensions/<int:suspension_id>/lift             POST    L    F     F     F       A       A     L
+/media/<key>/<variant>.<ext>                             GET     A    A     A     A       A       A     A
 /pools                                                   GET     L    A     A     A       A       A     L
 /pools/<slug>                                            GET     L    A     A     A       A       A     L
 /pools/<slug>/claim                                      POST    L    A     A     A       A       A     L
@@ -189,6 +192,7 @@ def world(app, make):
         change = PayoutAccountChange(user_id=owner.id, new_account="+254 700 000009", state="held")
         db.session.add(change)
         token, secret = api_tokens.create(admin, "matrix", [pool.id], ["name", "country"])
+        image = media.ingest(media_samples.png(), "matrix.png")
         db.session.flush()
         values = {
             "course": course.slug,
@@ -210,6 +214,9 @@ def world(app, make):
             "token_id": token.id,
             "token": "not-a-real-reset-token",
             "filename": "css/app.css",
+            "media_key": image.key,
+            "variant": "webp360",
+            "ext": "webp",
         }
         db.session.commit()
     return users, values, secret
@@ -225,6 +232,8 @@ def _url(rule, values: dict) -> str:
                 arguments[name] = values["certification"]
             else:
                 arguments[name] = values["course"]
+        elif name == "key" and rule.endpoint.startswith("media."):
+            arguments[name] = values["media_key"]
         else:
             arguments[name] = values[name]
     return rule.build(arguments, append_unknown=False)[1]

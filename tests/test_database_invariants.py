@@ -30,6 +30,7 @@ BREAKING = {
     "ck_pools_limits_positive": "UPDATE pools SET overlap = 0",
     "ck_pools_percents_range": "UPDATE pools SET quality_threshold_percent = 150",
     "ck_pools_counts_not_negative": "UPDATE pools SET suspension_days = -1",
+    "ck_pools_media_percents_range": "UPDATE pools SET iou_threshold_percent = 0",
     "ck_tasks_slots_taken_not_negative": "UPDATE tasks SET slots_taken = -1",
     "ck_pool_skill_snapshots_counts_range": "UPDATE pool_skill_snapshots SET correct = answered + 1",
     "ck_payout_lines_amount_not_negative": "UPDATE payout_lines SET amount_minor = -1",

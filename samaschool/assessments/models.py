@@ -20,6 +20,10 @@ QUESTION_TYPES = (
     "single_choice",
     "transcription",
     "true_false",
+    # Added later: kept after the first entry, which the migration tests use to fill old revisions.
+    "audio_transcription",
+    "image_classification",
+    "image_region",
 )
 
 

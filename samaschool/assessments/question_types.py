@@ -21,6 +21,7 @@ from rapidfuzz.distance import Levenshtein
 
 from samaschool.content.markdown import render_markdown
 from samaschool.errors import DomainError
+from samaschool.media import boxes
 
 MAX_TEXT_ANSWER = 2000
 NESTED_QUANTIFIER = re.compile(r"\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]")
@@ -621,3 +622,233 @@ class Transcription(QuestionType):
 
     def right_answer_text(self, data):
         return data["reference"]
+
+
+# Media questions. A course folder's `image`/`audio` field is resolved by the content reader
+# (samaschool/content/quiz_files.py) into data["image"] = {"key", "alt", "width", "height"} and
+# data["audio"] = {"key", "transcript"}: the key is the media file's content hash (see
+# samaschool/media). Pages look the MediaFile up by its key.
+
+
+def _image(raw: dict, *, required: bool) -> dict | None:
+    """The checked image of a question (resolved from the course folder), or SpecError."""
+    image = raw.get("image")
+    if image is None:
+        if required:
+            raise SpecError("this question type needs an 'image' (with 'file' and 'alt')", ("image",))
+        return None
+    if not isinstance(image, dict) or not isinstance(image.get("key"), str):
+        raise SpecError("'image' must give a 'file' from the course's media/ folder and its 'alt' text", ("image",))
+    alt = image.get("alt")
+    if not isinstance(alt, str) or not alt.strip():
+        raise SpecError("the image needs 'alt' text: what a person who cannot see it needs to know", ("image",))
+    for side in ("width", "height"):
+        if not isinstance(image.get(side), int) or isinstance(image.get(side), bool) or image[side] < 1:
+            raise SpecError("'image' must be an image file", ("image",))
+    return {"key": image["key"], "alt": alt.strip(), "width": image["width"], "height": image["height"]}
+
+
+@register
+class ImageClassification(SingleChoice):
+    """An image and one label to choose for it: a single choice whose subject is the image."""
+
+    name = "image_classification"
+    label = _l("Image classification")
+    spec_keys: ClassVar[set[str]] = {"choices"}
+
+    def check(self, raw, qid):
+        image = _image(raw, required=True)
+        data = super().check(raw, qid)
+        data["image"] = image
+        return data
+
+
+@register
+class AudioTranscription(Transcription):
+    """A clip to write down, graded by character error rate like `transcription`. The clip's
+    transcript is the answer (`reference`), so the page never shows it before grading."""
+
+    name = "audio_transcription"
+    label = _l("Audio transcription")
+    spec_keys: ClassVar[set[str]] = {"reference", "max_error_percent"}
+
+    def check(self, raw, qid):
+        audio = raw.get("audio")
+        if not isinstance(audio, dict) or not isinstance(audio.get("key"), str):
+            raise SpecError(
+                "this question type needs an 'audio' with a 'file' from the course's media/ folder", ("audio",)
+            )
+        spoken = audio.get("transcript")
+        if "reference" not in raw and isinstance(spoken, str) and spoken.strip():
+            raw = {**raw, "reference": spoken}
+        elif (
+            isinstance(spoken, str)
+            and spoken.strip()
+            and " ".join(spoken.split()) != " ".join(str(raw.get("reference", "")).split())
+        ):
+            raise SpecError("give the right transcript once: as 'reference' or as the audio's 'transcript'", ("audio",))
+        data = super().check(raw, qid)
+        data["audio"] = {"key": audio["key"]}  # no transcript here: it is the answer
+        return data
+
+
+def region_iou(a: list[int], b: list[int]) -> float:
+    """Intersection over union of two regions given as [left, top, right, bottom]."""
+    return boxes.iou(*(boxes.Box("", r[0], r[1], r[2] - r[0], r[3] - r[1]) for r in (a, b)))
+
+
+def _whole(value: str, low: int, high: int) -> int:
+    """A whole number from a form field, within [low, high]; InvalidAnswer otherwise."""
+    text = str(value).strip()
+    if text.startswith("-") and text[1:].isdigit():
+        number = -int(text[1:])
+    elif text.isascii() and text.isdigit() and len(text) <= 6:
+        number = int(text)
+    else:
+        raise InvalidAnswer(_l("That region could not be read. Clear it and tap again."))
+    if not low <= number <= high:
+        raise InvalidAnswer(_l("That region could not be read. Clear it and tap again."))
+    return number
+
+
+@register
+class ImageRegion(QuestionType):
+    """Mark a region of an image: graded by how much it overlaps the right region (intersection
+    over union, IoU), which must reach `min_iou_percent` (default 50).
+
+    Works without JavaScript: the image is an <input type="image">, so a tap submits the
+    attempt's form with the tap's position in CSS pixels of the image as shown; the page states
+    the width it showed the image at, and the tap is mapped to the image's own pixels. The first
+    tap saves one corner, the second the opposite corner; "Clear" starts again. Learners who
+    cannot tap may type the region's four sides in percent instead. Regions are stored in the
+    original image's pixels as [left, top, right, bottom].
+    """
+
+    name = "image_region"
+    label = _l("Image region")
+    spec_keys: ClassVar[set[str]] = {"region", "min_iou_percent"}
+
+    def check(self, raw, qid):
+        image = _image(raw, required=True)
+        region = raw.get("region")
+        keys = ("x", "y", "w", "h")
+        if not isinstance(region, dict) or set(region) != set(keys) or not all(_number(region[k]) for k in keys):
+            raise SpecError(
+                "'region' must give x, y, w and h: the right region's left, top, width and height in the "
+                "image's own pixels",
+                ("region",),
+            )
+        left, top = round(region["x"]), round(region["y"])
+        right, bottom = left + round(region["w"]), top + round(region["h"])
+        if region["w"] < 1 or region["h"] < 1:
+            raise SpecError("'region' must have a width and a height of at least 1 pixel", ("region",))
+        if left < 0 or top < 0 or right > image["width"] or bottom > image["height"]:
+            raise SpecError(
+                f"'region' must lie inside the image ({image['width']} × {image['height']} pixels)", ("region",)
+            )
+        limit = raw.get("min_iou_percent", 50)
+        if not _number(limit) or not 1 <= limit <= 100:
+            raise SpecError("'min_iou_percent' must be a number from 1 to 100", ("min_iou_percent",))
+        return {"image": image, "region": [left, top, right, bottom], "min_iou_percent": float(limit)}
+
+    def _point(self, form, name: str, data: dict) -> list[int] | None:
+        raw = (form.get(name) or "").strip()
+        if not raw:
+            return None
+        parts = raw.split(",")
+        if len(parts) != 2:
+            raise InvalidAnswer(_l("That region could not be read. Clear it and tap again."))
+        image = data["image"]
+        return [_whole(parts[0], 0, image["width"]), _whole(parts[1], 0, image["height"])]
+
+    def _tap(self, form, prefix: str, data: dict) -> list[int] | None:
+        """The tap on the image, in the image's own pixels; None when the image was not tapped."""
+        x, y = form.get(f"{prefix}-tap.x"), form.get(f"{prefix}-tap.y")
+        if x is None and y is None:
+            return None
+        image = data["image"]
+        try:
+            point = boxes.scale_tap(x, y, form.get(f"{prefix}-tap_shown_width"), image["width"], image["height"])
+        except boxes.BoxError as error:
+            raise InvalidAnswer(str(error)) from None
+        return list(point)
+
+    SIDES = ("left", "top", "right", "bottom")
+
+    def _typed(self, form, prefix: str, data: dict) -> dict | None:
+        """The region typed as four numbers, in percent of the image's width and height (for
+        learners who cannot tap: a keyboard or a screen reader); None when all are left empty."""
+        typed = [(form.get(f"{prefix}-{side}") or "").strip() for side in self.SIDES]
+        if not any(typed):
+            return None
+        values = [parse_number(value) for value in typed]
+        if any(value is None or not 0 <= value <= 100 for value in values):
+            raise InvalidAnswer(_l("Give all four sides of the region as numbers from 0 to 100."))
+        width, height = data["image"]["width"], data["image"]["height"]
+        left, top, right, bottom = (
+            round(value * size / 100) for value, size in zip(values, (width, height, width, height), strict=True)
+        )
+        if left >= right or top >= bottom:
+            raise InvalidAnswer(_l("The right side must be further right than the left, and the bottom below the top."))
+        return {"box": [left, top, right, bottom]}
+
+    def parse(self, form, prefix, data, layout):
+        if form.get(f"{prefix}-clear"):
+            return None
+        tapped = form.get(f"{prefix}-tap.x") is not None or form.get(f"{prefix}-tap.y") is not None
+        typed = None if tapped else self._typed(form, prefix, data)
+        if typed is not None:
+            return typed
+        box = (form.get(f"{prefix}-box") or "").strip()
+        current = None
+        if box:
+            parts = box.split(",")
+            if len(parts) != 4:
+                raise InvalidAnswer(_l("That region could not be read. Clear it and tap again."))
+            image = data["image"]
+            limits = (image["width"], image["height"]) * 2
+            values = [_whole(part, 0, limit) for part, limit in zip(parts, limits, strict=True)]
+            if values[0] >= values[2] or values[1] >= values[3]:
+                raise InvalidAnswer(_l("That region could not be read. Clear it and tap again."))
+            current = {"box": values}
+        corner = self._point(form, f"{prefix}-corner", data)
+        if corner is not None and current is None:
+            current = {"corner": corner}
+        tap = self._tap(form, prefix, data)
+        if tap is None:
+            return current
+        if current is None or "box" in current:
+            return {"corner": tap}  # a first corner (a tap after a finished region starts a new one)
+        try:
+            box = boxes.box_from_corners(current["corner"], tap)
+        except boxes.BoxError as error:
+            raise InvalidAnswer(str(error)) from None  # the first corner stays (the form still holds it)
+        return {"box": [box.x, box.y, box.x + box.w, box.y + box.h]}
+
+    def form_values(self, prefix, response):
+        if not response:
+            return {}
+        if "box" in response:
+            return {f"{prefix}-box": [",".join(map(str, response["box"]))]}
+        return {f"{prefix}-corner": [",".join(map(str, response["corner"]))]}
+
+    def grade(self, data, response):
+        box = (response or {}).get("box")
+        if not box:
+            return Grade(0.0, "")
+        overlap = region_iou(box, data["region"])
+        passed = overlap * 100 >= data["min_iou_percent"] - 1e-9
+        return Grade(1.0 if passed else 0.0, f"IoU {overlap:.1f}")
+
+    def right_answer_text(self, data):
+        left, top, right, bottom = data["region"]
+        width, height = data["image"]["width"], data["image"]["height"]
+        return str(
+            _l(
+                "The region from %(left)d%% to %(right)d%% across and %(top)d%% to %(bottom)d%% down the image",
+                left=round(100 * left / width),
+                right=round(100 * right / width),
+                top=round(100 * top / height),
+                bottom=round(100 * bottom / height),
+            )
+        )

@@ -264,6 +264,14 @@ def submit_attempt(attempt: Attempt, now: datetime | None = None) -> bool:
     return True
 
 
+def question_media(questions) -> dict:
+    """The media files (MediaFile by key) that these questions show, in one query."""
+    from samaschool.media.services import by_keys
+
+    keys = [q.data[name]["key"] for q in questions for name in ("image", "audio") if isinstance(q.data.get(name), dict)]
+    return by_keys(keys) if keys else {}
+
+
 def review_level(attempt: Attempt, status: QuizStatus) -> str:
     """What review shows: 'score', 'correctness' or 'answers' (everything).
 

@@ -35,7 +35,7 @@ class QuizStats:
 
 def _answer_text(question: Question, key: str) -> str:
     labels = {c["id"]: c["html"] for c in question.data.get("choices", [])}
-    if question.type in ("single_choice", "multiple_response"):
+    if question.type in ("single_choice", "multiple_response", "image_classification"):
         parts = [re.sub(r"<[^>]+>", "", labels.get(k, k)).strip() for k in key.split(",") if k]
         return "; ".join(parts)
     return key

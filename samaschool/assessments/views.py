@@ -94,6 +94,7 @@ def attempt(attempt_id: int):
 
 def _attempt_page(attempt, page: int, errors: dict, status: int = 200):
     course = db.session.get(Course, attempt.quiz.course_id)
+    questions = services.page_questions(attempt, page)
     return (
         render_template(
             "assessments/attempt.html",
@@ -102,7 +103,8 @@ def _attempt_page(attempt, page: int, errors: dict, status: int = 200):
             course=course,
             page=page,
             pages=services.page_count(attempt),
-            questions=services.page_questions(attempt, page),
+            questions=questions,
+            media=services.question_media([aq.question for aq in questions]),
             errors=errors,
             values=_shown_values(attempt, page),
             registry=REGISTRY,
@@ -204,6 +206,7 @@ def review(attempt_id: int):
         status=status,
         next_step=services.next_step_after(attempt.quiz, course) if attempt.passed else None,
         level=services.review_level(attempt, status),
+        media=services.question_media([aq.question for aq in attempt.questions]),
         registry=REGISTRY,
         form=ActionForm(),
     )

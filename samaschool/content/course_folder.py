@@ -10,12 +10,14 @@ from pathlib import Path
 from samaschool.catalog.models import LEVELS
 from samaschool.content import yamlfile
 from samaschool.content.checks import SLUG_RE, Checker
+from samaschool.content.markdown import lesson_media
+from samaschool.content.media_refs import MEDIA_FOLDER, CourseMedia, MediaUse
 from samaschool.content.yamlfile import Located, Problem
 
 COURSE_FILE = "course.yml"
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}$")
 # Files and folders in a course folder that are not modules (quizzes build on these).
-COURSE_EXTRAS = {COURSE_FILE, "questions", "exam.yml", "README.md"}
+COURSE_EXTRAS = {COURSE_FILE, "questions", "exam.yml", "README.md", MEDIA_FOLDER}
 MODULE_EXTRAS = {"quiz.yml"}
 
 
@@ -26,6 +28,7 @@ class LessonSpec:
     minutes: int
     body: str
     file: str
+    media: dict[str, MediaUse] = field(default_factory=dict)  # path as written in the lesson -> file
 
 
 @dataclass
@@ -49,6 +52,7 @@ class CourseSpec:
     modules: list[ModuleSpec] = field(default_factory=list)
     questions: list = field(default_factory=list)  # QuestionSpec
     quizzes: list = field(default_factory=list)  # QuizSpec
+    media: list[MediaUse] = field(default_factory=list)  # the media/ files its lessons and questions use
 
     @property
     def lessons(self) -> list[LessonSpec]:
@@ -147,19 +151,21 @@ def read_course(folder: Path, checker: Checker) -> CourseSpec | None:
         modules = []
     seen_modules: set[str] = set()
     seen_lessons: dict[str, str] = {}
+    media = CourseMedia(folder)
     for index, raw in enumerate(modules):
-        module = _read_module(doc, index, raw, folder, checker, seen_modules, seen_lessons)
+        module = _read_module(doc, index, raw, folder, checker, seen_modules, seen_lessons, media)
         if module is not None:
             spec.modules.append(module)
     _check_unlisted(folder, seen_modules, checker)
-    _read_assessments(spec, checker)
+    _read_assessments(spec, checker, media)
+    spec.media = media.used
     return spec if len(checker.problems) == before else None
 
 
-def _read_assessments(spec: CourseSpec, checker: Checker) -> None:
+def _read_assessments(spec: CourseSpec, checker: Checker, media: CourseMedia | None = None) -> None:
     from samaschool.content.quiz_files import EXAM_KEY, read_question_bank, read_quiz
 
-    spec.questions = read_question_bank(spec.folder, shown, checker)
+    spec.questions = read_question_bank(spec.folder, shown, checker, media)
     quiz_files = [(m.folder / "quiz.yml", m.slug, m.slug) for m in spec.modules]
     quiz_files.append((spec.folder / "exam.yml", EXAM_KEY, None))
     for path, key, module_slug in quiz_files:
@@ -169,7 +175,7 @@ def _read_assessments(spec: CourseSpec, checker: Checker) -> None:
                 spec.quizzes.append(quiz)
 
 
-def _read_module(doc: Located, index: int, raw, folder: Path, checker: Checker, seen_modules, seen_lessons):
+def _read_module(doc: Located, index: int, raw, folder: Path, checker: Checker, seen_modules, seen_lessons, media=None):
     path = ("modules", index)
     if not checker.mapping(doc, path, raw, "a module"):
         return None
@@ -205,7 +211,7 @@ def _read_module(doc: Located, index: int, raw, folder: Path, checker: Checker, 
         if not lesson_file.is_file():
             checker.at(doc, lesson_path, f"lesson file '{slug}/{lesson_slug}.md' does not exist")
             continue
-        lesson = read_lesson(lesson_file, checker)
+        lesson = read_lesson(lesson_file, checker, media)
         if lesson is not None:
             module.lessons.append(lesson)
     listed = {f"{name}.md" for name in lessons if isinstance(name, str)}
@@ -238,7 +244,7 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
     return None
 
 
-def read_lesson(path: Path, checker: Checker) -> LessonSpec | None:
+def read_lesson(path: Path, checker: Checker, media: CourseMedia | None = None) -> LessonSpec | None:
     file = shown(path)
     text = yamlfile.read_text(path, file)
     if isinstance(text, Problem):
@@ -261,6 +267,53 @@ def read_lesson(path: Path, checker: Checker) -> LessonSpec | None:
     minutes = checker.integer(doc, (), doc.data, "minutes", 1, 120)
     if not body.strip():
         checker.add(file, body_line, "the lesson has no text after its front matter")
+    uses = _lesson_media(body, body_line, path, file, media, checker)
     if len(checker.problems) != before:
         return None
-    return LessonSpec(slug=path.stem, title=title, minutes=minutes, body=body.strip() + "\n", file=file)
+    return LessonSpec(slug=path.stem, title=title, minutes=minutes, body=body.strip() + "\n", file=file, media=uses)
+
+
+def _lesson_media(body: str, body_line: int, path: Path, file: str, media, checker: Checker) -> dict[str, MediaUse]:
+    """Check the images (alt text) and audio blocks (transcript) of a lesson and their files."""
+    images, blocks = lesson_media(body)
+    uses: dict[str, MediaUse] = {}
+
+    def use(src: str, line: int, kind: str) -> None:
+        if media is None:
+            checker.add(file, line, "images and sounds can only be used in a lesson of a course folder")
+            return
+        found = media.resolve(src, path.parent, file, line, checker, kind)
+        if found is not None:
+            uses[src] = found
+
+    for block in blocks:
+        line = body_line + block.line - 1
+        if not block.closed:
+            checker.add(file, line, "the audio block is not closed: end it with a line of ```")
+        if not block.src:
+            checker.add(file, line, "name the sound file after 'audio', e.g. ```audio ../media/greeting.ogg")
+            continue
+        if not block.transcript:
+            checker.add(
+                file,
+                line,
+                f"the audio '{block.src}' needs a transcript: write what is said inside the block, "
+                "below the ```audio line",
+            )
+        use(block.src, line, "audio")
+    lines, start = body.splitlines(), 0
+    for image in images:
+        index = next((i for i in range(start, len(lines)) if f"]({image.src}" in lines[i]), None)
+        if index is None:
+            index = next((i for i, text in enumerate(lines) if image.src and image.src in text), start)
+        start = index
+        line = body_line + index
+        if not image.alt.strip():
+            checker.add(
+                file,
+                line,
+                f"the image '{image.src}' needs alt text (what a person who cannot see it needs to know): "
+                f"![a short description]({image.src})",
+            )
+        use(image.src, line, "image")
+    return uses

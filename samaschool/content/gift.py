@@ -28,7 +28,7 @@ _WEIGHT_RE = re.compile(r"%\s*([-+]?\d+(?:\.\d*)?|[-+]?\.\d+)\s*%")
 _NUMBER_RE = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?")
 _TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
 _CATEGORY = "$CATEGORY:"
-_NO_GIFT_FORM = ("ordering", "transcription")
+_NO_GIFT_FORM = ("ordering", "transcription", "audio_transcription", "image_classification", "image_region")
 _COMMON_KEYS = {"id", "type", "text", "tags", "points", "explanation"}
 _TYPE_KEYS = {
     "single_choice": {"choices"},

@@ -10,10 +10,13 @@ from sqlalchemy import select
 from samaschool.assessments.models import Question, Quiz
 from samaschool.catalog.models import Course, Lesson, Module
 from samaschool.certification.models import Certification
-from samaschool.content.course_folder import CourseSpec
-from samaschool.content.markdown import render_markdown
+from samaschool.content.course_folder import CourseSpec, LessonSpec
+from samaschool.content.markdown import render_markdown, render_markdown_with_media
+from samaschool.content.media_refs import MediaUse
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
+from samaschool.media import services as media_services
+from samaschool.media.models import MediaFile
 
 
 @dataclass
@@ -27,9 +30,12 @@ class ImportStats:
     modules_archived: int = 0
     questions: int = 0
     quizzes: int = 0
+    media_added: int = 0
+    media_unchanged: int = 0
 
     def summary(self) -> str:
         return (
+            f"media files: {self.media_added} new, {self.media_unchanged} unchanged; "
             f"courses: {self.courses_created} new, {self.courses_updated} updated; "
             f"lessons: {self.lessons_created} new, {self.lessons_updated} updated, "
             f"{self.lessons_unchanged} unchanged, {self.lessons_archived} archived; "
@@ -54,6 +60,7 @@ def import_courses(specs: list[CourseSpec], on_lesson: Callable[[], None] = lamb
     """
     stats = ImportStats()
     now = utcnow()
+    media = import_media([use for spec in specs for use in spec.media], stats)
     for spec in specs:
         course = db.session.scalar(select(Course).where(Course.slug == spec.slug))
         created = course is None
@@ -97,9 +104,12 @@ def import_courses(specs: list[CourseSpec], on_lesson: Callable[[], None] = lamb
                     new = True
                 else:
                     new = False
-                html = (
-                    lesson.body_html if lesson.body_markdown == lesson_spec.body else render_markdown(lesson_spec.body)
-                )
+                if lesson_spec.media:  # the files may have changed under the same names: render again
+                    html = render_lesson(lesson_spec, media, spec.language)
+                elif lesson.body_markdown == lesson_spec.body:
+                    html = lesson.body_html
+                else:
+                    html = render_markdown(lesson_spec.body)
                 changed = _assign(
                     lesson,
                     module_id=module.id,
@@ -129,6 +139,48 @@ def import_courses(specs: list[CourseSpec], on_lesson: Callable[[], None] = lamb
         stats.quizzes += len(spec.quizzes)
     db.session.flush()
     return stats
+
+
+def import_media(uses: list[MediaUse], stats: ImportStats) -> dict[str, MediaFile]:
+    """Every media file the courses use, by key. A file whose content is already stored (its key
+    is its content hash) is neither read again nor encoded; new ones are checked and made small
+    once (samaschool.media.services.ingest)."""
+    wanted = {use.key: use for use in uses}
+    stored = media_services.by_keys(wanted)
+    for key, use in wanted.items():
+        if key in stored:
+            stats.media_unchanged += 1
+            continue
+        stored[key] = media_services.ingest_path(use.path, use.name, kinds=(use.kind,))
+        stats.media_added += 1
+    return stored
+
+
+def render_lesson(spec: LessonSpec, media: dict[str, MediaFile], language: str) -> str:
+    """A lesson's HTML with its images (<picture>, lazy) and sounds (player, size, transcript)."""
+    from flask import current_app, has_request_context
+    from flask_babel import force_locale
+
+    def rendered():
+        template = current_app.jinja_env.get_template("content/lesson_media.html")
+        module = template.make_module()
+
+        def image_html(src: str, alt: str) -> str:
+            use = spec.media.get(src)
+            return str(module.image(media[use.key], alt)) if use else ""
+
+        def audio_html(src: str, transcript: str) -> str:
+            use = spec.media.get(src)
+            return str(module.audio(media[use.key], transcript)) if use else ""
+
+        # The player's words ("Listen", "Transcript") in the course's language, like its text.
+        with force_locale(language):
+            return render_markdown_with_media(spec.body, image_html, audio_html)
+
+    if has_request_context():
+        return rendered()
+    with current_app.test_request_context("/"):  # media URLs are built with url_for
+        return rendered()
 
 
 def _sync(existing: dict, wanted: dict[str, dict], make, now, *, owned=lambda obj: True) -> None:

@@ -11,11 +11,12 @@ from samaschool.assessments.models import REVIEW_POLICIES
 from samaschool.assessments.question_types import REGISTRY, SpecError
 from samaschool.content import yamlfile
 from samaschool.content.checks import Checker
-from samaschool.content.markdown import render_markdown
+from samaschool.content.markdown import lesson_media, render_markdown
 from samaschool.content.yamlfile import Problem
 
 QUESTION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
-COMMON_QUESTION_KEYS = {"id", "type", "text", "tags", "points", "explanation"}
+COMMON_QUESTION_KEYS = {"id", "type", "text", "tags", "points", "explanation", "image", "audio"}
+MEDIA_FIELDS = {"image": {"file", "alt"}, "audio": {"file", "transcript"}}
 QUIZ_KEYS = {
     "title",
     "pass_mark_percent",
@@ -76,8 +77,55 @@ def _load(path: Path, shown: str, checker: Checker):
     return doc
 
 
-def check_question(raw: Any, doc, path: tuple, checker: Checker) -> QuestionSpec | None:
-    """Check one question mapping (from YAML or GIFT); record problems at their lines."""
+def _question_media(raw: dict, key: str, kind, doc, path: tuple, checker: Checker, media, base) -> dict | None:
+    """The question's `image` and `audio`, resolved to stored form ({"key", "alt", "width",
+    "height"} / {"key", "transcript"}); None (problems recorded) when one is wrong."""
+    resolved: dict[str, dict] = {}
+    ok = True
+    for field_name, allowed in MEDIA_FIELDS.items():
+        if field_name not in raw:
+            continue
+        value, where = raw[field_name], (*path, field_name)
+        if media is None:
+            checker.at(doc, where, f"question '{key}': images and sounds can only be used in a course folder")
+            ok = False
+            continue
+        if not isinstance(value, dict) or "file" not in value:
+            extra = "'alt' text" if field_name == "image" else "its 'transcript'"
+            checker.at(doc, where, f"question '{key}': '{field_name}' needs 'file' (in the media/ folder) and {extra}")
+            ok = False
+            continue
+        checker.known_keys(doc, where, value, allowed)
+        use = media.resolve(value["file"], base, doc.file, doc.line(*where, "file"), checker, field_name)
+        if use is None:
+            ok = False
+            continue
+        if field_name == "image":
+            alt = value.get("alt")
+            if not isinstance(alt, str) or not alt.strip():
+                checker.at(
+                    doc, where, f"question '{key}': the image needs 'alt' text (what a person who cannot see it needs)"
+                )
+                ok = False
+                continue
+            resolved["image"] = {"key": use.key, "alt": alt.strip(), "width": use.width, "height": use.height}
+        else:
+            transcript = value.get("transcript")
+            if transcript is not None and not isinstance(transcript, str):
+                checker.at(doc, (*where, "transcript"), f"question '{key}': 'transcript' must be text")
+                ok = False
+                continue
+            if not (transcript or "").strip() and kind.name != "audio_transcription":
+                checker.at(doc, where, f"question '{key}': the audio needs a 'transcript' (what is said in it)")
+                ok = False
+                continue
+            resolved["audio"] = {"key": use.key, "transcript": (transcript or "").strip()}
+    return resolved if ok else None
+
+
+def check_question(raw: Any, doc, path: tuple, checker: Checker, media=None, base: Path | None = None):
+    """Check one question mapping (from YAML or GIFT); record problems at their lines. Media
+    (`image`, `audio`) are files of the course folder `media` (a CourseMedia), relative to `base`."""
     if not checker.mapping(doc, path, raw, "a question"):
         return None
     key = raw.get("id")
@@ -98,11 +146,19 @@ def check_question(raw: Any, doc, path: tuple, checker: Checker) -> QuestionSpec
     if not isinstance(text, str) or not text.strip():
         checker.at(doc, path, f"question '{key}': 'text' is required")
         return None
+    if any(lesson_media(str(raw.get(name) or ""))[0] for name in ("text", "explanation")):
+        checker.at(doc, path, f"question '{key}': show an image with the 'image' field (its file and alt text)")
+        return None
+    resolved = _question_media(raw, key, kind, doc, path, checker, media, base)
+    if resolved is None:
+        return None
     try:
-        data = kind.check(raw, key)
+        data = kind.check({**raw, **resolved}, key)
     except SpecError as error:
         checker.at(doc, (*path, *error.path), f"question '{key}': {error}")
         return None
+    for field_name, value in resolved.items():
+        data.setdefault(field_name, value)
     explanation = raw.get("explanation")
     return QuestionSpec(
         key=key,
@@ -118,7 +174,7 @@ def check_question(raw: Any, doc, path: tuple, checker: Checker) -> QuestionSpec
     )
 
 
-def read_question_bank(folder: Path, shown, checker: Checker) -> list[QuestionSpec]:
+def read_question_bank(folder: Path, shown, checker: Checker, media=None) -> list[QuestionSpec]:
     questions: list[QuestionSpec] = []
     bank = folder / "questions"
     if not bank.is_dir():
@@ -137,7 +193,7 @@ def read_question_bank(folder: Path, shown, checker: Checker) -> list[QuestionSp
             checker.add(doc.file, 1, "a question file must be a list of questions")
             continue
         for index, raw in enumerate(doc.data):
-            spec = check_question(raw, doc, (index,), checker)
+            spec = check_question(raw, doc, (index,), checker, media, path.parent)
             if spec is None:
                 continue
             if spec.key in seen:

@@ -37,7 +37,9 @@ class PoolForm(FlaskForm):
         _l("Instructions for workers (Markdown)"), validators=[InputRequired(), Length(max=50_000)]
     )
     task_type = SelectField(_l("Task type"), choices=[(k, t.label) for k, t in REGISTRY.items()])
-    labels = TextAreaField(_l("Labels, one per line (classification and tagging)"), validators=[Optional()])
+    labels = TextAreaField(
+        _l("Labels, one per line (classification, tagging and bounding boxes)"), validators=[Optional()]
+    )
     reward = StringField(_l("Reward per approved task (e.g. 5.00)"), validators=[InputRequired()])
     currency = StringField(
         _l("Currency (ISO code, e.g. KES, UGX, INR, USD)"),
@@ -79,10 +81,20 @@ class PoolForm(FlaskForm):
     suspension_days = IntegerField(
         _l("Suspension length (days)"), default=7, validators=[InputRequired(), NumberRange(min=1, max=365)]
     )
+    iou_threshold_percent = IntegerField(
+        _l("Bounding boxes: how much a box must overlap the right one to count (%)"),
+        default=50,
+        validators=[InputRequired(), NumberRange(min=1, max=100)],
+    )
+    max_error_percent = IntegerField(
+        _l("Transcription: most character errors a transcript may have to count as right (%)"),
+        default=10,
+        validators=[InputRequired(), NumberRange(min=0, max=100)],
+    )
 
 
 class TaskImportForm(FlaskForm):
-    file = FileField(_l("Tasks file (.csv or .jsonl)"), validators=[FileRequired()])
+    file = FileField(_l("Tasks file (.csv, .jsonl, or .zip with media)"), validators=[FileRequired()])
 
 
 class ReviewForm(FlaskForm):

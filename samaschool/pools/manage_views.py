@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -14,8 +15,9 @@ from samaschool.db_types import utcnow
 from samaschool.errors import DomainError
 from samaschool.extensions import db
 from samaschool.forms import ActionForm
+from samaschool.media import MAX_UPLOAD_BYTES, upload_limit
 from samaschool.permissions import Role, pool_manager_required, role_required
-from samaschool.pools import api_tokens, money, quality, review, services, tasks
+from samaschool.pools import api_tokens, money, quality, review, services, tasks, work
 from samaschool.pools.forms import (
     BatchForm,
     BonusForm,
@@ -78,23 +80,34 @@ def edit_pool(pool_id: int | None = None):
 
 
 @bp.route("/pools/<int:pool_id>/tasks", methods=["GET", "POST"])
+@upload_limit(MAX_UPLOAD_BYTES)  # a zip of task media; every other route keeps the 2 MB cap
 def tasks_page(pool_id: int):
     pool = _pool_or_404(pool_id)
     form = TaskImportForm()
     report = None
     if form.validate_on_submit():
         upload = form.file.data
-        try:
-            text = upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            form.file.errors.append(_("The file is not UTF-8 text."))
+        head = upload.stream.read(4)
+        upload.stream.seek(0)
+        if tasks.is_zip(head):
+            report = tasks.import_zip(pool, upload.stream, upload.filename or "tasks.zip")
         else:
-            report = tasks.import_tasks(pool, text, upload.filename or "tasks.csv")
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                form.file.errors.append(_("The file is not UTF-8 text."))
+            else:
+                report = tasks.import_tasks(pool, text, upload.filename or "tasks.csv")
+        if report is not None:
             if report.errors:
                 db.session.rollback()
             else:
                 db.session.commit()
                 flash(_("%(n)d tasks added (%(g)d gold).", n=report.created, g=report.gold), "success")
+                if report.media:
+                    flash(
+                        ngettext("%(num)d media file stored.", "%(num)d media files stored.", report.media), "success"
+                    )
     suspensions = list(
         db.session.scalars(
             select(Suspension).where(
@@ -111,6 +124,7 @@ def tasks_page(pool_id: int):
         suspensions=suspensions,
         action_form=ActionForm(),
         kind=REGISTRY[pool.task_type],
+        max_upload_mb=MAX_UPLOAD_BYTES // (1024 * 1024),
     ), status
 
 
@@ -167,7 +181,17 @@ def review_queue():
     pools = list(db.session.scalars(select(Pool).order_by(Pool.name)))
     worker_ids = {assignment.worker_id for assignment in page.items}
     workers = {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(worker_ids)))}
-    return render_template("pools/review.html", page=page, form=form, pools=pools, status=status, workers=workers)
+    return render_template(
+        "pools/review.html",
+        page=page,
+        form=form,
+        pools=pools,
+        status=status,
+        workers=workers,
+        pools_by_id={p.id: p for p in pools},  # each answer is shown as its pool's task type shows it
+        media=work.media_of(a.task for a in page.items),
+        kinds=REGISTRY,
+    )
 
 
 @bp.route("/payouts", methods=["GET", "POST"])

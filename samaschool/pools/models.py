@@ -10,8 +10,19 @@ from samaschool.db_types import UTCDateTime, check, one_of, utcnow
 from samaschool.extensions import db
 
 POOL_STATUSES = ("draft", "open", "paused", "closed")
-# The task types of pools/task_types.py (a test keeps the two lists equal).
-TASK_TYPES = ("classification", "free_text", "tagging", "transcription")
+# The task types of pools/task_types.py (a test keeps the two lists equal). "classification" stays
+# first: tests/migrations fills every revision's pools with the first value.
+TASK_TYPES = (
+    "classification",
+    "free_text",
+    "tagging",
+    "transcription",
+    "ai_comparison",
+    "audio_transcription",
+    "bounding_boxes",
+    "image_classification",
+    "image_tagging",
+)
 REVIEW_MODES = ("manual", "auto_days", "auto_gold")
 
 
@@ -36,6 +47,9 @@ class Pool(db.Model):
         check(
             "counts_not_negative",
             "quality_min_gold >= 0 AND suspension_days >= 0 AND (auto_approve_days IS NULL OR auto_approve_days >= 0)",
+        ),
+        check(
+            "media_percents_range", "iou_threshold_percent BETWEEN 1 AND 100 AND max_error_percent BETWEEN 0 AND 100"
         ),
     )
 
@@ -64,6 +78,10 @@ class Pool(db.Model):
     quality_threshold_percent: Mapped[int] = mapped_column(default=70)
     quality_min_gold: Mapped[int] = mapped_column(default=5)
     suspension_days: Mapped[int] = mapped_column(default=7)
+    # How close an answer must be to gold (and to other workers' answers, for consensus):
+    # bounding boxes match at this intersection over union; transcripts within this character error rate.
+    iou_threshold_percent: Mapped[int] = mapped_column(default=50, server_default="50")
+    max_error_percent: Mapped[int] = mapped_column(default=10, server_default="10")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

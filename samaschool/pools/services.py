@@ -143,6 +143,8 @@ def save_pool(actor, pool: Pool | None, form) -> Pool:
         "quality_threshold_percent",
         "quality_min_gold",
         "suspension_days",
+        "iou_threshold_percent",
+        "max_error_percent",
     ):
         setattr(pool, name, getattr(form, name).data)
     pool.required_certifications = list(form.required_certifications.data or [])

@@ -14,7 +14,7 @@ from samaschool.forms import ActionForm
 from samaschool.pools import eligibility, money, services, work
 from samaschool.pools.models import Assignment, EarningEntry, Pool
 from samaschool.pools.quality import BATCH_SIZE, shown_accuracies, shown_accuracy
-from samaschool.pools.task_types import InvalidTaskAnswer
+from samaschool.pools.task_types import REGISTRY, InvalidTaskAnswer
 
 bp = Blueprint("pools", __name__)
 
@@ -82,23 +82,34 @@ def _own_assignment(assignment_id: int) -> Assignment:
     return assignment
 
 
+def _still_yours(assignment: Assignment) -> bool:
+    return assignment.state == "claimed" and assignment.lease_expires_at > utcnow()
+
+
 @bp.get("/work/<int:assignment_id>")
 @login_required
 def task(assignment_id: int):
     assignment = _own_assignment(assignment_id)
-    if assignment.state != "claimed" or assignment.lease_expires_at <= utcnow():
+    if not _still_yours(assignment):
         flash(_("This task is no longer yours to answer."), "info")
         return redirect(url_for("pools.pool", slug=assignment.pool.slug))
     return _task_page(assignment, error=None)
 
 
-def _task_page(assignment: Assignment, error: str | None, status: int = 200):
+def _task_page(assignment: Assignment, error: str | None, status: int = 200, *, context=None, draft=None):
+    pool, task = assignment.pool, assignment.task
+    kind = REGISTRY[pool.task_type]
+    context = context or work.task_context(pool, task)
+    posted = request.form if request.method == "POST" else None
     return (
         render_template(
             "pools/task.html",
             assignment=assignment,
-            pool=assignment.pool,
-            task=assignment.task,
+            pool=pool,
+            task=task,
+            kind=kind,
+            media=context.media,
+            draft=draft if draft is not None else kind.draft(posted, pool.labels, context),
             error=error,
             chosen=request.form.getlist("answer") if request.method == "POST" else [],
             form=ActionForm(),
@@ -113,9 +124,21 @@ def submit(assignment_id: int):
     assignment = _own_assignment(assignment_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    slug = assignment.pool.slug
+    pool = assignment.pool
+    slug = pool.slug
+    context = work.task_context(pool, assignment.task)
     try:
-        fresh = work.submit_answer(current_user, assignment, request.form)
+        # A drawing step (a tap on the image, Undo) only shows the page again: nothing is stored.
+        step = REGISTRY[pool.task_type].step(request.form, pool.labels, context)
+    except InvalidTaskAnswer as error:
+        return _task_page(assignment, str(error), 422, context=context)
+    if step is not None:
+        if not _still_yours(assignment):
+            flash(_("This task is no longer yours to answer."), "info")
+            return redirect(url_for("pools.pool", slug=slug))
+        return _task_page(assignment, step.error, 422 if step.error else 200, context=context, draft=step.draft)
+    try:
+        fresh = work.submit_answer(current_user, assignment, request.form, context=context)
     except InvalidTaskAnswer as error:
         db.session.rollback()
         return _task_page(_own_assignment(assignment_id), str(error), 422)

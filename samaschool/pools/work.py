@@ -14,10 +14,11 @@ from samaschool.auth.models import User
 from samaschool.db_types import utcnow
 from samaschool.errors import DomainError
 from samaschool.extensions import db
+from samaschool.media import services as media
 from samaschool.pools import eligibility, quality
 from samaschool.pools.models import Assignment, Pool, Task
 from samaschool.pools.review import auto_review_on_submit
-from samaschool.pools.task_types import REGISTRY
+from samaschool.pools.task_types import REGISTRY, TaskContext
 
 
 class NotEligible(DomainError):
@@ -127,7 +128,26 @@ def claim_next_task(worker, pool: Pool, now: datetime | None = None) -> Assignme
     return assignment
 
 
-def submit_answer(worker, assignment: Assignment, form, now: datetime | None = None) -> bool:
+def task_context(pool: Pool, task: Task) -> TaskContext:
+    """The pool and the task's media files (payload field -> MediaFile), in one query at most.
+    A file the store no longer has is left out: the page says so rather than fail."""
+    fields = REGISTRY[pool.task_type].media_fields
+    keys = {name: task.payload.get(name) for name in fields}
+    found = media.by_keys(key for key in keys.values() if key) if keys else {}
+    return TaskContext(pool=pool, media={name: found[key] for name, key in keys.items() if key in found})
+
+
+def media_of(tasks) -> dict:
+    """The media files the tasks' payloads name, by key, in one query (for the review page)."""
+    fields = {name for kind in REGISTRY.values() for name in kind.media_fields}
+    return media.by_keys(
+        value for task in tasks for name, value in (task.payload or {}).items() if name in fields and value
+    )
+
+
+def submit_answer(
+    worker, assignment: Assignment, form, now: datetime | None = None, *, context: TaskContext | None = None
+) -> bool:
     """Record the worker's answer once. Returns False for a replay (nothing changes).
 
     Raises NotEligible (a requirement was lost), LeaseExpired, or InvalidTaskAnswer.
@@ -144,7 +164,7 @@ def submit_answer(worker, assignment: Assignment, form, now: datetime | None = N
         db.session.refresh(assignment)
         raise LeaseExpired(_("Your time for this task ran out and it went back to the pool. Get a new task."))
     kind = REGISTRY[pool.task_type]
-    answer = kind.parse(form, pool.labels)
+    answer = kind.parse(form, pool.labels, context or task_context(pool, assignment.task))
     # One worker's submits go one at a time, so each batch of answers is counted exactly once.
     db.session.execute(select(User.id).where(User.id == worker.id).with_for_update(key_share=True))
     done = db.session.execute(
@@ -159,7 +179,7 @@ def submit_answer(worker, assignment: Assignment, form, now: datetime | None = N
     assignment.state, assignment.answer, assignment.submitted_at = "submitted", answer, now
     task = assignment.task
     if task.is_gold:
-        assignment.gold_correct = kind.matches(answer, task.gold_answer)
+        assignment.gold_correct = kind.matches(answer, task.gold_answer, pool)
     db.session.flush()
     _after_answer(task, pool, kind)
     # Gold or not, the same happens from here on: nothing the worker sees may tell them which
@@ -176,12 +196,14 @@ def _after_answer(task: Task, pool: Pool, kind) -> None:
         return
     answers = list(
         db.session.scalars(
-            select(Assignment.answer).where(Assignment.task_id == task.id, Assignment.state == "submitted")
+            select(Assignment.answer)
+            .where(Assignment.task_id == task.id, Assignment.state == "submitted")
+            .order_by(Assignment.submitted_at, Assignment.id)  # ties in consensus go to the earliest
         )
     )
     if len(answers) >= pool.overlap:
         task.filled = True
-        task.consensus_answer = kind.consensus(answers)
+        task.consensus_answer = kind.consensus(answers, pool)
 
 
 def expire_leases(now: datetime | None = None, *, pool_id: int | None = None) -> int:

@@ -46,6 +46,7 @@ NOT_PAGES = {
     "certification.baked_badge": "a download",
     "certification.badge": "an SVG image",
     "pool_admin.batch_csv": "a download",
+    "media.file": "images and sound",
 }
 
 LESSON_BODY = """Read the table, then the quote.

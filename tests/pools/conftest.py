@@ -52,5 +52,7 @@ def new_pool_form(**changes):
         "quality_threshold_percent": "70",
         "quality_min_gold": "5",
         "suspension_days": "7",
+        "iou_threshold_percent": "50",
+        "max_error_percent": "10",
     }
     return {**form, **changes}
