@@ -3,7 +3,7 @@
 One way for every feature to take a file (`services.ingest`), check it from its bytes
 (`checks.inspect`), make phone-sized copies of it (`transform`), keep them (`storage`) and serve
 them from a content-hash URL (`views`). See the README's "Media" section for the formats and
-limits, and `/tmp/media_contract.md` (issue 10) for the API other features use.
+limits, and docs/architecture.md for the API other features use.
 
 Upload routes take larger requests than the app's 2 MB cap with `@upload_limit(MAX_…)`.
 """
