@@ -361,13 +361,21 @@ class BoundingBoxes(TaskType):
 
     def step(self, form, labels, context):
         tapped = "tap.x" in form or "tap.y" in form
-        if not tapped and form.get("step") != "undo":
+        if not tapped and form.get("step") not in ("undo", "add_box"):
             return None
         image = self._image(context)
         try:
             draft = self.read_draft(form, labels, image)
         except InvalidTaskAnswer as error:
             return Step(BoxDraft(label=labels[0] if labels else None), str(error))
+        keyboard = tapped and form.get("tap.x") == "0" and form.get("tap.y") == "0"
+        typed = any((form.get(f"box_{name}") or "").strip() for name in ("left", "top", "right", "bottom"))
+        # (0, 0) is what a browser sends when the image button is pressed with the keyboard, or
+        # when Enter in a number field submits the form through it: not a tap.
+        if (form.get("step") == "add_box" and not tapped) or (keyboard and typed):
+            return self._typed_box(form, draft, image)
+        if keyboard:
+            return Step(draft, _("To mark a box with the keyboard, type its sides in numbers below the image."))
         if not tapped:  # Undo: the pending corner first, else the last box
             if draft.corner is not None:
                 draft.corner = None
@@ -391,6 +399,36 @@ class BoundingBoxes(TaskType):
         except geometry.BoxError as error:
             return Step(draft, str(error))  # the first corner stays
         draft.boxes.append(box)
+        draft.corner = None
+        return Step(draft)
+
+    def _typed_box(self, form, draft: BoxDraft, image) -> Step:
+        """A box typed as four sides in percent of the image: the way to draw without a pointer."""
+        if draft.label is None:
+            return Step(draft, _("Choose the label of the box first, then tap."))
+        sides = []
+        for name in ("left", "top", "right", "bottom"):
+            raw = (form.get(f"box_{name}") or "").strip().replace(",", ".")
+            try:
+                value = float(raw)
+            except ValueError:
+                value = -1.0
+            if not 0 <= value <= 100:
+                return Step(draft, _("Give all four sides of the box as numbers from 0 to 100."))
+            sides.append(value)
+        left, top, right, bottom = sides
+        if right <= left or bottom <= top:
+            return Step(draft, _("The right side must be further right than the left, and the bottom below the top."))
+        if len(draft.boxes) >= geometry.MAX_BOXES:
+            return Step(draft, _("That is the most boxes one answer can have (%(n)d).", n=geometry.MAX_BOXES))
+        corners = (
+            (round(left * image.width / 100), round(top * image.height / 100)),
+            (round(right * image.width / 100), round(bottom * image.height / 100)),
+        )
+        try:
+            draft.boxes.append(geometry.box_from_corners(*corners, draft.label))
+        except geometry.BoxError as error:
+            return Step(draft, str(error))
         draft.corner = None
         return Step(draft)
 

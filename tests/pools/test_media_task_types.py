@@ -410,6 +410,38 @@ def test_drawing_boxes_by_tapping_without_javascript(app, box_task):
     assert late.status_code == 302
 
 
+def test_boxes_can_be_typed_in_numbers_by_keyboard_users(app, box_task):
+    """Pressing the image button with the keyboard sends (0, 0): not a corner. The typed sides
+    (percent of the image) make a box instead, whether sent by their button or by Enter."""
+    client, url, assignment_id = box_task
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="box_left"' in page and "Or type a box in numbers" in page
+
+    keyboard = _tap(client, url, page, 0, 0)
+    text = keyboard.get_data(as_text=True)
+    assert keyboard.status_code == 422 and "type its sides in numbers" in text and _hidden(text, "corner") == ""
+
+    sides = {"box_left": "10", "box_top": "20", "box_right": "50", "box_bottom": "60,5"}
+    typed = client.submit(url, {"boxes": "[]", "corner": "", "box_label": "bag", "step": "add_box", **sides})
+    page = typed.get_data(as_text=True)
+    assert typed.status_code == 200
+    assert json.loads(_hidden(page, "boxes")) == [{"label": "bag", "x": 144, "y": 216, "w": 576, "h": 437}]
+    by_enter = _tap(client, url, page, 0, 0, label="shoe", box_left="0", box_top="0", box_right="100", box_bottom="100")
+    page = by_enter.get_data(as_text=True)
+    assert json.loads(_hidden(page, "boxes"))[1] == {"label": "shoe", "x": 0, "y": 0, "w": 1440, "h": 1080}
+
+    for bad, message in (
+        ({**sides, "box_right": "101"}, "numbers from 0 to 100"),
+        ({**sides, "box_top": "ten"}, "numbers from 0 to 100"),
+        ({**sides, "box_right": "5"}, "further right than the left"),
+    ):
+        refused = client.submit(url, {"boxes": "[]", "corner": "", "box_label": "bag", "step": "add_box", **bad})
+        text = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and message in text and _hidden(text, "boxes") == "[]"
+        assert f'value="{bad["box_top"]}"' in text  # the worker's values are kept
+    assert _untouched(app, assignment_id)
+
+
 def test_bad_boxes_are_refused_with_a_reason(app, box_task):
     client, url, assignment_id = box_task
     page = client.get(url).get_data(as_text=True)
