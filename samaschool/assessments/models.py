@@ -9,7 +9,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from samaschool.db_types import UTCDateTime, check, one_of, utcnow
 from samaschool.extensions import db
 
-REVIEW_POLICIES = ("score", "correctness", "answers")
+REVIEW_POLICIES = ("score", "correctness", "answers", "after_pass")
+# Most attempts a learner may start in any 24 hours (`attempts_per_day`; empty: no limit).
+MAX_ATTEMPTS_PER_DAY = 20
 # The question types of assessments/question_types.py (a test keeps the two lists equal).
 QUESTION_TYPES = (
     "matching",
@@ -49,6 +51,7 @@ class Question(db.Model):
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     spec: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # as the author wrote it (for export)
     source: Mapped[str] = mapped_column(String(10), default="folder")  # folder | gift
+    lesson_slug: Mapped[str | None] = mapped_column(String(60))  # the lesson of the course it assesses
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -63,6 +66,10 @@ class Quiz(db.Model):
         check("pass_mark_percent_range", "pass_mark_percent BETWEEN 0 AND 100"),
         check("settings_not_negative", "max_attempts >= 0 AND retry_delay_minutes >= 0 AND time_limit_minutes >= 0"),
         check("questions_per_page_positive", "questions_per_page >= 1"),
+        check(
+            "attempts_per_day_range",
+            f"attempts_per_day IS NULL OR attempts_per_day BETWEEN 1 AND {MAX_ATTEMPTS_PER_DAY}",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,7 +86,11 @@ class Quiz(db.Model):
     shuffle_choices: Mapped[bool] = mapped_column(default=True)
     review_policy: Mapped[str] = mapped_column(String(20), default="answers")
     question_keys: Mapped[list[str]] = mapped_column(JSON, default=list)  # a fixed list, or …
-    draw_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # … [{tags, count}]
+    # … [{tags, count}], each optionally with a `section` name and its `min_correct`.
+    draw_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # Sections of a fixed list: [{name, questions: [keys], min_correct}]; empty when it has none.
+    sections: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
+    attempts_per_day: Mapped[int | None]  # at most this many attempts started in any 24 hours
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -115,6 +126,9 @@ class Attempt(db.Model):
     score_percent: Mapped[float | None] = mapped_column(Float)
     passed: Mapped[bool | None]
     last_page: Mapped[int] = mapped_column(default=1)
+    # The quiz's sections as drawn for this attempt: [{name, min_correct, question_ids}], and
+    # once graded also {correct, count, met} each. Empty when the quiz has no sections.
+    sections: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON(none_as_null=True))
 
     quiz: Mapped[Quiz] = relationship()
     questions: Mapped[list[AttemptQuestion]] = relationship(

@@ -381,14 +381,54 @@ class ShortAnswer(QuestionType):
         return " / ".join(data["answers"])
 
 
+# Spaces people and phones put between groups of digits: ordinary, no-break, narrow no-break, thin.
+_DIGIT_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
+# A whole number in groups of three (1,350,000, 1.350.000, 1 350 000) or India's 13,50,000.
+_GROUPED = re.compile(
+    r"\d{1,3}(?P<sep>[ ,.])\d{3}(?:(?P=sep)\d{3})*|\d{1,2}(?P<lakh>[ ,])\d{2}(?:(?P=lakh)\d{2})*(?P=lakh)\d{3}"
+)
+_THOUSANDS_COMMA = re.compile(r"[1-9]\d{0,2},\d{3}")
+
+
 def parse_number(text: str) -> float | None:
-    cleaned = text.strip().replace(" ", "").replace("\u00a0", "")
-    if cleaned.count(",") == 1 and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")  # a decimal comma, as many phones type it
-    try:
-        value = float(cleaned)
-    except ValueError:
+    """A number as people type it, or None.
+
+    - "." or "," may be the decimal sign: 2.5 and 2,5 are both two and a half.
+    - Digits may be grouped in thousands with ",", "." or spaces: 2,000 / 1,350,000 / 2 000 /
+      1.350.000, and in India's lakhs and crores: 13,50,000.
+    - A single comma followed by exactly three digits groups thousands: 2,000 is two thousand,
+      not two (unless the number before it is 0: 0,500 is a half). Any other single comma is a
+      decimal comma: 2,5 and 2,50.
+    - A single "." is always the decimal point (2.500 is 2.5); with both signs, the last one is
+      the decimal sign (1,350.50 and 1.350,50).
+    """
+    cleaned = " ".join(text.translate(_DIGIT_SPACES).split()).replace("\u2212", "-")
+    sign = ""
+    if cleaned[:1] in ("-", "+"):
+        sign, cleaned = cleaned[0], cleaned[1:].lstrip()
+    if "," not in cleaned and " " not in cleaned and cleaned.count(".") <= 1:
+        try:  # plain: 45, 2.5, .5, 1e3
+            value = float(sign + cleaned)
+        except ValueError:
+            return None
+        return value if math.isfinite(value) else None
+    if "," in cleaned and "." in cleaned:
+        decimal = "," if cleaned.rfind(",") > cleaned.rfind(".") else "."
+    elif cleaned.count(",") == 1 and not _THOUSANDS_COMMA.fullmatch(cleaned.replace(" ", "")):
+        decimal = ","  # a decimal comma, as many phones type it
+    elif cleaned.count(".") == 1:
+        decimal = "."  # 2 000.5
+    else:
+        decimal = None  # only groups: 2,000 / 1,350,000 / 2 000 / 1.350.000
+    whole, _, fraction = cleaned.rpartition(decimal) if decimal else (cleaned, "", "")
+    if whole and not whole.isdigit():
+        if _GROUPED.fullmatch(whole) is None:
+            return None
+        whole = re.sub(r"[ ,.]", "", whole)
+    digits = whole + fraction
+    if not digits or not digits.isascii() or not digits.isdigit():
         return None
+    value = float(f"{sign}{whole or 0}.{fraction or 0}")
     return value if math.isfinite(value) else None
 
 
@@ -450,7 +490,8 @@ class Numeric(QuestionType):
         return {"value": value}
 
     def form_values(self, prefix, response):
-        return {prefix: [f"{response['value']:g}"]} if response else {}
+        # 15 significant digits: 1350000 shows as typed, not as 1.35e+06.
+        return {prefix: [f"{response['value']:.15g}"]} if response else {}
 
     def grade(self, data, response):
         if not response:

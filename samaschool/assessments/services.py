@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -23,6 +24,8 @@ from samaschool.signals import progress_made
 
 # Answers arriving this long after the deadline still count (a slow 2G upload).
 DEADLINE_GRACE = timedelta(seconds=60)
+# `attempts_per_day` counts the attempts started in any window this long (a rolling day).
+ATTEMPT_WINDOW = timedelta(hours=24)
 
 
 class AttemptClosed(DomainError):
@@ -63,6 +66,12 @@ def get_attempt_for(user, attempt_id: int) -> Attempt | None:
 
 
 def draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
+    return draw_with_sections(quiz, rng)[0]
+
+
+def draw_with_sections(quiz: Quiz, rng: random.Random) -> tuple[list[Question], list[dict]]:
+    """The questions of a new attempt, and its sections: [{name, min_correct, question_ids}]
+    (a drawn quiz's sections are its draw entries that have a `section`)."""
     bank = list(
         db.session.scalars(
             select(Question)
@@ -71,8 +80,12 @@ def draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
         )
     )
     by_key = {q.key: q for q in bank}
+    sections = []
     if quiz.question_keys:
         chosen = [by_key[k] for k in quiz.question_keys if k in by_key]
+        for section in quiz.sections or []:
+            ids = [by_key[k].id for k in section["questions"] if k in by_key]
+            sections.append({"name": section["name"], "min_correct": section.get("min_correct"), "question_ids": ids})
     else:
         chosen, taken = [], set()
         for rule in quiz.draw_rules:
@@ -80,9 +93,12 @@ def draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
             picked = rng.sample(pool, min(rule["count"], len(pool)))
             chosen.extend(picked)
             taken.update(q.id for q in picked)
+            if rule.get("section"):
+                ids = [q.id for q in picked]
+                sections.append({"name": rule["section"], "min_correct": rule.get("min_correct"), "question_ids": ids})
     if quiz.shuffle_questions:
         rng.shuffle(chosen)
-    return chosen
+    return chosen, sections
 
 
 @dataclass
@@ -94,6 +110,7 @@ class QuizStatus:
     can_start: bool
     reason: str
     available_at: datetime | None
+    daily_limit: bool = False  # refused because of `attempts_per_day` (available_at: when it opens)
 
 
 def quiz_status(user, quiz: Quiz, now: datetime | None = None) -> QuizStatus:
@@ -106,16 +123,39 @@ def quiz_status(user, quiz: Quiz, now: datetime | None = None) -> QuizStatus:
     open_attempt = next((a for a in attempts if a.state == "in_progress"), None)
     passed = any(a.passed for a in submitted)
     best = max((a.score_percent for a in submitted), default=None)
-    reason, available_at, can_start = "", None, True
+    reason, available_at, can_start, daily = "", None, True, False
     if open_attempt is None:
         if quiz.max_attempts and len(attempts) >= quiz.max_attempts:
             can_start, reason = False, _("You have used all %(count)d attempts.", count=quiz.max_attempts)
-        elif submitted and quiz.retry_delay_minutes and not submitted[-1].passed:
-            available_at = submitted[-1].submitted_at + timedelta(minutes=quiz.retry_delay_minutes)
-            if available_at > now:
-                can_start = False
-                reason = _("Wait a little before your next attempt: use the time to review the lessons.")
-    return QuizStatus(attempts, open_attempt, best, passed, can_start, reason, available_at)
+        else:
+            if submitted and quiz.retry_delay_minutes and not submitted[-1].passed:
+                available_at = submitted[-1].submitted_at + timedelta(minutes=quiz.retry_delay_minutes)
+                if available_at > now:
+                    can_start = False
+                    reason = _("Wait a little before your next attempt: use the time to review the lessons.")
+                else:
+                    available_at = None
+            opens = daily_limit_opens(quiz, attempts, now)
+            if opens is not None and (available_at is None or opens >= available_at):
+                can_start, available_at, daily = False, opens, True
+                reason = ngettext(
+                    "You have started %(num)d attempt in the last 24 hours, the most this quiz allows.",
+                    "You have started %(num)d attempts in the last 24 hours, the most this quiz allows.",
+                    quiz.attempts_per_day,
+                )
+    return QuizStatus(attempts, open_attempt, best, passed, can_start, reason, available_at, daily)
+
+
+def daily_limit_opens(quiz: Quiz, attempts: list[Attempt], now: datetime) -> datetime | None:
+    """When the next attempt may start under `attempts_per_day` (attempts started in any 24
+    hours), or None when one may start now."""
+    if not quiz.attempts_per_day:
+        return None
+    recent = sorted(a.started_at for a in attempts if a.started_at > now - ATTEMPT_WINDOW)
+    if len(recent) < quiz.attempts_per_day:
+        return None
+    # The window must lose enough of them to leave room for one more.
+    return recent[len(recent) - quiz.attempts_per_day] + ATTEMPT_WINDOW
 
 
 def start_attempt(user, quiz: Quiz, now: datetime | None = None, rng: random.Random | None = None) -> Attempt:
@@ -133,14 +173,16 @@ def start_attempt(user, quiz: Quiz, now: datetime | None = None, rng: random.Ran
             raise RetryTooSoon(status.reason, status.available_at)
         raise AttemptsExhausted(status.reason)
     rng = rng or random.Random(secrets.randbits(64))
+    questions, sections = draw_with_sections(quiz, rng)
     attempt = Attempt(
         quiz_id=quiz.id,
         user_id=user.id,
         number=len(status.attempts) + 1,
         started_at=now,
         deadline_at=now + timedelta(minutes=quiz.time_limit_minutes) if quiz.time_limit_minutes else None,
+        sections=sections or None,
     )
-    for position, question in enumerate(draw_questions(quiz, rng), start=1):
+    for position, question in enumerate(questions, start=1):
         kind = REGISTRY[question.type]
         attempt.questions.append(
             AttemptQuestion(
@@ -248,6 +290,7 @@ def submit_attempt(attempt: Attempt, now: datetime | None = None) -> bool:
         db.session.refresh(attempt)
         return False
     total = earned = 0.0
+    full_marks = set()
     for aq in attempt.questions:
         grade = REGISTRY[aq.question.type].grade(aq.question.data, aq.response)
         aq.score = round(grade.fraction * aq.points, 4)
@@ -255,13 +298,63 @@ def submit_attempt(attempt: Attempt, now: datetime | None = None) -> bool:
         aq.answer_key = grade.answer_key[:255]
         total += aq.points
         earned += aq.score
+        if grade.correct:
+            full_marks.add(aq.question_id)
     percent = round(100 * earned / total, 2) if total else 0.0
     attempt.state, attempt.submitted_at = "submitted", now
     attempt.score_points, attempt.max_points, attempt.score_percent = earned, total, percent
-    attempt.passed = percent >= attempt.quiz.pass_mark_percent
+    attempt.sections = section_results(attempt, full_marks)
+    sections_met = all(section["met"] for section in attempt.sections or [])
+    attempt.passed = percent >= attempt.quiz.pass_mark_percent and sections_met
     db.session.flush()
     progress_made.send(None, user_id=attempt.user_id, course_id=attempt.quiz.course_id)
     return True
+
+
+def section_results(attempt: Attempt, full_marks: set[int]) -> list[dict] | None:
+    """Each section of the attempt with how many of its questions earned full points, and
+    whether that meets its minimum: a learner passes only if every section's minimum is met."""
+    if not attempt.sections:
+        return None
+    drawn = {aq.question_id for aq in attempt.questions}
+    results = []
+    for section in attempt.sections:
+        ids = [qid for qid in section["question_ids"] if qid in drawn]
+        correct = sum(qid in full_marks for qid in ids)
+        minimum = section.get("min_correct")
+        results.append({**section, "count": len(ids), "correct": correct, "met": minimum is None or correct >= minimum})
+    return results
+
+
+def quiz_sections(quiz: Quiz) -> list[dict]:
+    """The quiz's sections as its page lists them: [{name, count, min_correct}]."""
+    if quiz.question_keys:
+        return [
+            {"name": s["name"], "count": len(s["questions"]), "min_correct": s.get("min_correct")}
+            for s in quiz.sections or []
+        ]
+    return [
+        {"name": rule["section"], "count": rule["count"], "min_correct": rule.get("min_correct")}
+        for rule in quiz.draw_rules
+        if rule.get("section")
+    ]
+
+
+def lessons_assessed(course: Course, questions) -> dict[str, Lesson]:
+    """The live lessons (by slug) that these questions name as the lesson they assess."""
+    slugs = {q.lesson_slug for q in questions if q.lesson_slug}
+    if not slugs:
+        return {}
+    return {
+        lesson.slug: lesson
+        for lesson in db.session.scalars(
+            select(Lesson).where(Lesson.course_id == course.id, Lesson.slug.in_(slugs), Lesson.archived_at.is_(None))
+        )
+    }
+
+
+def failed_sections(attempt: Attempt) -> list[dict]:
+    return [section for section in attempt.sections or [] if "met" in section and not section["met"]]
 
 
 def question_media(questions) -> dict:
@@ -275,12 +368,17 @@ def question_media(questions) -> dict:
 def review_level(attempt: Attempt, status: QuizStatus) -> str:
     """What review shows: 'score', 'correctness' or 'answers' (everything).
 
-    After a pass, or once no further attempt is possible, everything is shown.
+    After a pass, or once no further attempt is possible, everything is shown; except that
+    `after_pass` shows only the score (and the sections' results) until the learner has passed.
     """
     if attempt.state != "submitted":
         return "none"
     quiz = attempt.quiz
-    if status.passed or (quiz.max_attempts and len(status.attempts) >= quiz.max_attempts):
+    if status.passed:
+        return "answers"
+    if quiz.review_policy == "after_pass":
+        return "score"
+    if quiz.max_attempts and len(status.attempts) >= quiz.max_attempts:
         return "answers"
     return quiz.review_policy
 

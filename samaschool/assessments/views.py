@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import to_user_timezone
 from flask_login import current_user, login_required
 
+from samaschool import formatting
 from samaschool.assessments import services
 from samaschool.assessments.question_types import REGISTRY
 from samaschool.assessments.statistics import quiz_statistics
@@ -16,6 +20,21 @@ from samaschool.forms import ActionForm
 from samaschool.permissions import Role, role_required
 
 bp = Blueprint("assessments", __name__)
+
+
+def opens_text(available_at: datetime, now: datetime | None = None) -> str:
+    """When the next attempt may start, in the learner's time zone and format: "at 14:05
+    tomorrow" (or today, or on a later date)."""
+    now = now or utcnow()
+    day, today = to_user_timezone(available_at).date(), to_user_timezone(now).date()
+    time = formatting.format_time(available_at, "short")
+    if day == today:
+        return _("You can start another attempt at %(time)s today.", time=time)
+    if day == today + timedelta(days=1):
+        return _("You can start another attempt at %(time)s tomorrow.", time=time)
+    return _(
+        "You can start another attempt on %(date)s at %(time)s.", date=formatting.format_date(available_at), time=time
+    )
 
 
 def _course_and_quiz(slug: str, key: str):
@@ -39,6 +58,8 @@ def quiz(slug: str, key: str):
         status=status,
         enrolled=enrolment is not None,
         question_count=len(quiz.question_keys) or sum(rule["count"] for rule in quiz.draw_rules),
+        sections=services.quiz_sections(quiz),
+        opens=opens_text(status.available_at) if status.daily_limit else "",
         form=ActionForm(),
     )
     db.session.commit()  # an attempt whose time ran out was closed and graded just now
@@ -206,6 +227,9 @@ def review(attempt_id: int):
         status=status,
         next_step=services.next_step_after(attempt.quiz, course) if attempt.passed else None,
         level=services.review_level(attempt, status),
+        opens=opens_text(status.available_at) if status.daily_limit else "",
+        failed_sections=services.failed_sections(attempt),
+        lessons=services.lessons_assessed(course, [aq.question for aq in attempt.questions]),
         media=services.question_media([aq.question for aq in attempt.questions]),
         registry=REGISTRY,
         form=ActionForm(),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from samaschool import audit
@@ -133,9 +133,14 @@ def criteria_statuses(
         ):
             quizzes[(quiz.course_id, quiz.key)] = quiz
     best: dict[int, float] = {}
+    best_passed: dict[int, float] = {}  # only passed attempts count: a section below its minimum fails
     if quizzes:
         query = (
-            select(Attempt.quiz_id, func.max(Attempt.score_percent))
+            select(
+                Attempt.quiz_id,
+                func.max(Attempt.score_percent),
+                func.max(case((Attempt.passed.is_(True), Attempt.score_percent))),
+            )
             .where(
                 Attempt.user_id == user_id,
                 Attempt.quiz_id.in_([q.id for q in quizzes.values()]),
@@ -145,7 +150,10 @@ def criteria_statuses(
         )
         if since is not None:
             query = query.where(Attempt.submitted_at > since)
-        best = dict(db.session.execute(query).all())
+        for quiz_id, score, passed_score in db.session.execute(query).all():
+            best[quiz_id] = score
+            if passed_score is not None:
+                best_passed[quiz_id] = passed_score
     result = {}
     for certification in certifications:
         statuses = []
@@ -164,6 +172,7 @@ def criteria_statuses(
             course = courses.get(rule["course"])
             quiz = quizzes.get((course.id, rule["quiz"])) if course else None
             score = best.get(quiz.id) if quiz is not None else None
+            passed_score = best_passed.get(quiz.id) if quiz is not None else None
             statuses.append(
                 CriterionStatus(
                     label=_(
@@ -171,7 +180,7 @@ def criteria_statuses(
                         percent=rule["min_percent"],
                         quiz=quiz.title if quiz else rule["quiz"],
                     ),
-                    met=score is not None and score >= rule["min_percent"],
+                    met=passed_score is not None and passed_score >= rule["min_percent"],
                     detail=_("best so far: %(score)s%%", score=round(score, 1)) if score is not None else "",
                     course_slug=rule["course"],
                 )

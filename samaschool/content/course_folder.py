@@ -157,15 +157,19 @@ def read_course(folder: Path, checker: Checker) -> CourseSpec | None:
         if module is not None:
             spec.modules.append(module)
     _check_unlisted(folder, seen_modules, checker)
-    _read_assessments(spec, checker, media)
+    _read_assessments(spec, checker, media, set(seen_lessons))
     spec.media = media.used
     return spec if len(checker.problems) == before else None
 
 
-def _read_assessments(spec: CourseSpec, checker: Checker, media: CourseMedia | None = None) -> None:
+def _read_assessments(
+    spec: CourseSpec, checker: Checker, media: CourseMedia | None = None, lessons: set[str] | None = None
+) -> None:
+    """The question bank and quizzes; a question's `lesson` must be one of `lessons` (the slugs
+    course.yml lists, whether or not each lesson file read cleanly)."""
     from samaschool.content.quiz_files import EXAM_KEY, read_question_bank, read_quiz
 
-    spec.questions = read_question_bank(spec.folder, shown, checker, media)
+    spec.questions = read_question_bank(spec.folder, shown, checker, media, lessons)
     quiz_files = [(m.folder / "quiz.yml", m.slug, m.slug) for m in spec.modules]
     quiz_files.append((spec.folder / "exam.yml", EXAM_KEY, None))
     for path, key, module_slug in quiz_files:

@@ -215,6 +215,7 @@ def import_assessments(course: Course, spec: CourseSpec, modules: dict[str, Modu
                 "data": q.data,
                 "spec": q.spec,
                 "source": "folder",
+                "lesson_slug": q.lesson,
             }
             for q in spec.questions
         },
@@ -238,6 +239,8 @@ def import_assessments(course: Course, spec: CourseSpec, modules: dict[str, Modu
                 "review_policy": q.review_policy,
                 "question_keys": q.question_keys,
                 "draw_rules": q.draw_rules,
+                "sections": q.sections or None,
+                "attempts_per_day": q.attempts_per_day,
             }
             for q in spec.quizzes
         },

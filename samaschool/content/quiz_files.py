@@ -7,15 +7,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from samaschool.assessments.models import REVIEW_POLICIES
+from samaschool.assessments.models import MAX_ATTEMPTS_PER_DAY, REVIEW_POLICIES
 from samaschool.assessments.question_types import REGISTRY, SpecError
 from samaschool.content import yamlfile
-from samaschool.content.checks import Checker
+from samaschool.content.checks import SLUG_RE, Checker
 from samaschool.content.markdown import lesson_media, render_markdown
 from samaschool.content.yamlfile import Problem
 
 QUESTION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$")
-COMMON_QUESTION_KEYS = {"id", "type", "text", "tags", "points", "explanation", "image", "audio"}
+COMMON_QUESTION_KEYS = {"id", "type", "text", "tags", "points", "explanation", "image", "audio", "lesson"}
 MEDIA_FIELDS = {"image": {"file", "alt"}, "audio": {"file", "transcript"}}
 QUIZ_KEYS = {
     "title",
@@ -29,7 +29,10 @@ QUIZ_KEYS = {
     "review",
     "questions",
     "draw",
+    "attempts_per_day",
+    "sections",
 }
+SECTION_NAME_MAX = 100
 EXAM_KEY = "exam"
 
 
@@ -45,6 +48,7 @@ class QuestionSpec:
     spec: dict[str, Any] = field(default_factory=dict)
     file: str = ""
     line: int = 1
+    lesson: str | None = None  # the slug of the lesson (in the same course) the question assesses
 
 
 @dataclass
@@ -62,6 +66,8 @@ class QuizSpec:
     review_policy: str
     question_keys: list[str] = field(default_factory=list)
     draw_rules: list[dict[str, Any]] = field(default_factory=list)
+    sections: list[dict[str, Any]] = field(default_factory=list)  # of a fixed list: {name, questions, min_correct}
+    attempts_per_day: int | None = None
     file: str = ""
 
 
@@ -123,9 +129,12 @@ def _question_media(raw: dict, key: str, kind, doc, path: tuple, checker: Checke
     return resolved if ok else None
 
 
-def check_question(raw: Any, doc, path: tuple, checker: Checker, media=None, base: Path | None = None):
+def check_question(
+    raw: Any, doc, path: tuple, checker: Checker, media=None, base: Path | None = None, lessons: set[str] | None = None
+):
     """Check one question mapping (from YAML or GIFT); record problems at their lines. Media
-    (`image`, `audio`) are files of the course folder `media` (a CourseMedia), relative to `base`."""
+    (`image`, `audio`) are files of the course folder `media` (a CourseMedia), relative to `base`;
+    `lesson` must be one of `lessons` (the course's lesson slugs) when they are given."""
     if not checker.mapping(doc, path, raw, "a question"):
         return None
     key = raw.get("id")
@@ -142,6 +151,14 @@ def check_question(raw: Any, doc, path: tuple, checker: Checker, media=None, bas
         checker.at(doc, (*path, "tags"), f"question '{key}': 'tags' must be a list of words")
         tags = []
     points = checker.integer(doc, path, raw, "points", 1, 100, default=1)
+    lesson = raw.get("lesson")
+    if lesson is not None:
+        if not isinstance(lesson, str) or not SLUG_RE.match(lesson):
+            checker.at(doc, (*path, "lesson"), f"question '{key}': 'lesson' must be a lesson's slug")
+            return None
+        if lessons is not None and lesson not in lessons:
+            checker.at(doc, (*path, "lesson"), f"question '{key}': no lesson '{lesson}' in this course")
+            return None
     text = raw.get("text")
     if not isinstance(text, str) or not text.strip():
         checker.at(doc, path, f"question '{key}': 'text' is required")
@@ -171,10 +188,11 @@ def check_question(raw: Any, doc, path: tuple, checker: Checker, media=None, bas
         spec=dict(raw),
         file=doc.file,
         line=doc.line(*path),
+        lesson=lesson,
     )
 
 
-def read_question_bank(folder: Path, shown, checker: Checker, media=None) -> list[QuestionSpec]:
+def read_question_bank(folder: Path, shown, checker: Checker, media=None, lessons=None) -> list[QuestionSpec]:
     questions: list[QuestionSpec] = []
     bank = folder / "questions"
     if not bank.is_dir():
@@ -193,7 +211,7 @@ def read_question_bank(folder: Path, shown, checker: Checker, media=None) -> lis
             checker.add(doc.file, 1, "a question file must be a list of questions")
             continue
         for index, raw in enumerate(doc.data):
-            spec = check_question(raw, doc, (index,), checker, media, path.parent)
+            spec = check_question(raw, doc, (index,), checker, media, path.parent, lessons)
             if spec is None:
                 continue
             if spec.key in seen:
@@ -223,6 +241,7 @@ def read_quiz(path: Path, shown: str, key: str, module_slug: str | None, bank: l
         shuffle_questions=checker.choice(doc, (), data, "shuffle_questions", (True, False), default=False),
         shuffle_choices=checker.choice(doc, (), data, "shuffle_choices", (True, False), default=True),
         review_policy=checker.choice(doc, (), data, "review", REVIEW_POLICIES, default="answers"),
+        attempts_per_day=checker.integer(doc, (), data, "attempts_per_day", 1, MAX_ATTEMPTS_PER_DAY, default=None),
         file=shown,
     )
     keys = {q.key for q in bank}
@@ -239,21 +258,87 @@ def read_quiz(path: Path, shown: str, key: str, module_slug: str | None, bank: l
             if len(set(map(str, fixed))) != len(fixed):
                 checker.at(doc, ("questions",), "a question is listed twice")
             quiz.question_keys = [str(k) for k in fixed]
+            if "sections" in data:
+                quiz.sections = _check_sections(doc, data["sections"], quiz.question_keys, checker)
     else:
         quiz.draw_rules = _check_draw(doc, draw, bank, checker)
+    if "sections" in data and fixed is None:
+        checker.at(
+            doc, ("sections",), "'sections' groups a fixed list of 'questions'; in a draw, give each entry a 'section'"
+        )
     return quiz if len(checker.problems) == before else None
+
+
+def _section_name(doc, path: tuple, raw: dict, key: str, seen: set[str], checker: Checker) -> str | None:
+    name = raw.get(key)
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > SECTION_NAME_MAX:
+        checker.at(doc, (*path, key), f"'{key}' must be a section name of 1 to {SECTION_NAME_MAX} characters")
+        return None
+    name = name.strip()
+    if name in seen:
+        checker.at(doc, (*path, key), f"section '{name}' is named twice")
+        return None
+    seen.add(name)
+    return name
+
+
+def _min_correct(doc, path: tuple, raw: dict, count: int, name: str | None, checker: Checker) -> int | None:
+    """A section's `min_correct`: 1 up to the number of questions in it; only with a section."""
+    if "min_correct" not in raw:
+        return None
+    value = raw["min_correct"]
+    where = (*path, "min_correct")
+    if name is None:
+        checker.at(doc, where, "'min_correct' needs a 'section' (the name learners see for these questions)")
+    elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        checker.at(doc, where, "'min_correct' must be a whole number of 1 or more")
+    elif value > count:
+        checker.at(doc, where, f"'min_correct' is {value} but section '{name}' has only {count} questions")
+    else:
+        return value
+    return None
+
+
+def _check_sections(doc, sections, keys: list[str], checker: Checker) -> list[dict]:
+    """The sections of a fixed list: each a name, some of the quiz's questions and an optional minimum."""
+    if not isinstance(sections, list) or not sections:
+        checker.at(doc, ("sections",), "'sections' must list at least one section (name, questions, min_correct)")
+        return []
+    result, names, placed = [], set(), {}
+    for index, raw in enumerate(sections):
+        path = ("sections", index)
+        if not checker.mapping(doc, path, raw, "a section"):
+            continue
+        checker.known_keys(doc, path, raw, {"name", "questions", "min_correct"})
+        name = _section_name(doc, path, raw, "name", names, checker)
+        listed = raw.get("questions")
+        if not isinstance(listed, list) or not listed:
+            checker.at(doc, (*path, "questions"), "a section's 'questions' must list at least one question id")
+            continue
+        for number, qkey in enumerate(listed):
+            where = (*path, "questions", number)
+            if str(qkey) not in keys:
+                checker.at(doc, where, f"'{qkey}' is not in this quiz's 'questions'")
+            elif str(qkey) in placed:
+                checker.at(doc, where, f"'{qkey}' is already in section '{placed[str(qkey)]}'")
+            else:
+                placed[str(qkey)] = name
+        minimum = _min_correct(doc, path, raw, len(listed), name or "", checker)
+        if name is not None:
+            result.append({"name": name, "questions": [str(k) for k in listed], "min_correct": minimum})
+    return result
 
 
 def _check_draw(doc, draw, bank: list[QuestionSpec], checker: Checker) -> list[dict]:
     if not isinstance(draw, list) or not draw:
         checker.at(doc, ("draw",), "'draw' must list at least one rule of tags and count")
         return []
-    rules = []
+    rules, names = [], set()
     for index, rule in enumerate(draw):
         path = ("draw", index)
         if not checker.mapping(doc, path, rule, "a draw rule"):
             continue
-        checker.known_keys(doc, path, rule, {"tags", "count"})
+        checker.known_keys(doc, path, rule, {"tags", "count", "section", "min_correct"})
         tags = rule.get("tags")
         if not isinstance(tags, list) or not tags or not all(isinstance(t, str) for t in tags):
             checker.at(doc, (*path, "tags"), "'tags' must list at least one tag")
@@ -265,5 +350,12 @@ def _check_draw(doc, draw, bank: list[QuestionSpec], checker: Checker) -> list[d
         if available < count:
             checker.at(doc, (*path, "count"), f"draws {count} from tags {tags} but the bank has only {available}")
             continue
-        rules.append({"tags": tags, "count": count})
+        entry: dict[str, Any] = {"tags": tags, "count": count}
+        name = _section_name(doc, path, rule, "section", names, checker) if "section" in rule else None
+        minimum = _min_correct(doc, path, rule, count, name, checker)
+        if name is not None:
+            entry["section"] = name
+            if minimum is not None:
+                entry["min_correct"] = minimum
+        rules.append(entry)
     return rules

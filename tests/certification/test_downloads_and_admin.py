@@ -126,4 +126,7 @@ def test_shipped_certifications_are_valid():
     assert by_slug["data-annotation"].validity_months == 12
     assert by_slug["data-annotation"].criteria["quizzes"][0]["min_percent"] == 80
     assert by_slug["gig-platform-professional"].criteria["quizzes"][0]["min_percent"] == 70
-    assert by_slug["digital-work-foundations"].criteria == {"courses": ["digital-work-foundations"], "quizzes": []}
+    assert by_slug["digital-work-foundations"].criteria == {
+        "courses": ["digital-work-foundations"],
+        "quizzes": [{"course": "digital-work-foundations", "quiz": "exam", "min_percent": 75}],
+    }

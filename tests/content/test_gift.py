@@ -497,6 +497,7 @@ def test_the_course_question_banks_round_trip():
     compared = 0
     for file in files:
         for spec in yaml.safe_load(file.read_text()):
+            spec.pop("lesson", None)  # the course's own lesson: GIFT has no place for it (export says so)
             text, messages = to_gift([spec])
             if messages:
                 no_form = ("ordering", "transcription", "audio_transcription", "image_classification", "image_region")
