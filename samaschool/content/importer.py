@@ -104,10 +104,10 @@ def import_courses(specs: list[CourseSpec], on_lesson: Callable[[], None] = lamb
                     new = True
                 else:
                     new = False
-                if lesson_spec.media:  # the files may have changed under the same names: render again
+                # Rendered on every import (milliseconds a lesson): media files may have changed
+                # under the same names, and a fix to the renderer reaches lessons already stored.
+                if lesson_spec.media:
                     html = render_lesson(lesson_spec, media, spec.language)
-                elif lesson.body_markdown == lesson_spec.body:
-                    html = lesson.body_html
                 else:
                     html = render_markdown(lesson_spec.body)
                 changed = _assign(

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import markdown
 import nh3
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
 ALLOWED_TAGS = {
@@ -72,12 +74,64 @@ def sanitise_html(html: str) -> str:
     )
 
 
+LIST_ITEM_RE = re.compile(r"^ {0,3}(?:[-*+]|1[.)])\s+\S")
+ANY_LIST_ITEM_RE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+
+
+class ListsAfterParagraphs(Preprocessor):
+    """A list may start right under a line of text ("Checks:" then "- one"), as in CommonMark and
+    every Markdown preview authors use; Python-Markdown would run it into the paragraph as
+    "Checks: - one - two". Put an empty line between them. An ordered list does so only when it
+    starts at 1, so a line that happens to begin "2019. " stays text. Code blocks are left alone."""
+
+    def run(self, lines: list[str]) -> list[str]:
+        out: list[str] = []
+        fence = None
+        for line in lines:
+            stripped = line.strip()
+            marker = FENCE_RE.match(line)
+            if fence is not None:
+                if marker and stripped.startswith(fence) and not stripped.strip(fence[0]):
+                    fence = None
+            elif marker:
+                fence = marker.group(1)
+            elif out:
+                # Inside a quote ("> text" then "> - item") the same holds after the quote marks.
+                quote, rest = _unquote(line)
+                previous_quote, previous = _unquote(out[-1])
+                if (
+                    quote == previous_quote
+                    and LIST_ITEM_RE.match(rest)
+                    and previous.strip()
+                    and not ANY_LIST_ITEM_RE.match(previous)
+                    and not previous.startswith((" ", "\t", "#", ">", "|"))
+                ):
+                    out.append(quote.rstrip())
+            out.append(line)
+        return out
+
+
+QUOTE_RE = re.compile(r"^((?: {0,3}> ?)*)(.*)$")
+
+
+def _unquote(line: str) -> tuple[str, str]:
+    """A line's blockquote marks ("> > ") and the rest of it."""
+    quote, rest = QUOTE_RE.match(line).groups()
+    return quote, rest
+
+
+class ListsAfterParagraphsExtension(Extension):
+    def extendMarkdown(self, md) -> None:
+        md.preprocessors.register(ListsAfterParagraphs(md), "lists_after_paragraphs", 35)
+
+
+def extensions() -> list:
+    """The one set of Markdown extensions every author's text is rendered with."""
+    return [ListsAfterParagraphsExtension(), "tables", "fenced_code", "sane_lists", "abbr", "def_list"]
+
+
 def render_markdown(text: str) -> str:
-    html = markdown.markdown(
-        text,
-        extensions=["tables", "fenced_code", "sane_lists", "abbr", "def_list"],
-        output_format="html",
-    )
+    html = markdown.markdown(text, extensions=extensions(), output_format="html")
     return sanitise_html(html)
 
 
@@ -168,7 +222,7 @@ class _Images(Treeprocessor):
 
 
 def _markdown(text: str, token=None) -> tuple[str, list[ImageRef]]:
-    md = markdown.Markdown(extensions=["tables", "fenced_code", "sane_lists", "abbr", "def_list"], output_format="html")
+    md = markdown.Markdown(extensions=extensions(), output_format="html")
     images = _Images(md, token)
     md.treeprocessors.register(images, "samaschool_images", -10)  # after "unescape": the alt text is final
     return md.convert(text), images.found
