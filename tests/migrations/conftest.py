@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 
 @pytest.fixture
@@ -23,6 +25,22 @@ def empty_database(database_url, tmp_path):
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            _drop(admin, name)
+        finally:
+            admin.dispose()
+
+
+def _drop(admin, name: str) -> None:
+    """Drop the database, ending its sessions. An autovacuum worker may have just connected to the
+    freshly filled database: it runs as the server's superuser, whose sessions our role may not
+    end (InsufficientPrivilege), so wait for it to finish and try again."""
+    for attempt in range(50):
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError as error:
+            if attempt == 49 or type(error.orig).__name__ not in {"InsufficientPrivilege", "ObjectInUse"}:
+                raise
+            time.sleep(0.2)
