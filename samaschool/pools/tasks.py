@@ -17,6 +17,7 @@ import re
 import struct
 import zipfile
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import BinaryIO
 
 from flask_babel import gettext as _
@@ -272,6 +273,8 @@ class _MediaRef:
     uses: list[tuple[str, str]] = field(default_factory=list)  # (row "file:n", the cell as written)
     data: bytes | None = None  # downloads, kept between the check and the ingest
     key: str | None = None
+    width: int | None = None  # an image's own pixels, once checked (gold boxes must lie inside)
+    height: int | None = None
 
 
 def _import(pool: Pool, text: str, filename: str, bundle: _Zip | None, report: ImportReport) -> ImportReport:
@@ -282,6 +285,7 @@ def _import(pool: Pool, text: str, filename: str, bundle: _Zip | None, report: I
     tasks = []
     refs: dict[tuple[str, str, str], _MediaRef] = {}
     placements: list[tuple[Task, str, _MediaRef]] = []  # (task, payload field, its file)
+    golds: list[tuple[Task, object, str, list]] = []  # (task, gold as written, "file:n", its files)
     for number, row in _rows(text, filename):
         where = f"{filename}:{number}"
         if isinstance(row, Exception):
@@ -346,9 +350,21 @@ def _import(pool: Pool, text: str, filename: str, bundle: _Zip | None, report: I
                 )
                 tasks.append(task)
                 placements.extend((task, name, ref) for name, ref in row_refs)
+                if gold is not None and row_refs:
+                    golds.append((task, gold_raw, where, row_refs))
     if not tasks and not report.errors:
         report.errors.append(f"{filename}: no tasks found")
     _check_media(list(refs.values()), bundle, report)
+    if report.errors:
+        return report
+    # Now that each image's size is known, gold is checked against it (a gold box outside the
+    # picture could never be matched, and every worker would fail it).
+    for task, gold_raw, where, row_refs in golds:
+        sizes = {name: SimpleNamespace(width=ref.width, height=ref.height) for name, ref in row_refs if ref.width}
+        try:
+            task.gold_answer = kind.parse_gold(gold_raw, pool.labels, media=sizes)
+        except ValueError as error:
+            report.errors.append(f"{where}: {error}")
     if report.errors:
         return report
     _ingest_media(list(refs.values()), bundle, report)
@@ -411,13 +427,15 @@ def _check_media(refs: list[_MediaRef], bundle: _Zip | None, report: ImportRepor
                     report.errors.extend(_row_errors(ref, _("this stored file is not a sound")))
             else:
                 ref.key = media.key
+                ref.width, ref.height = media.width, media.height
             continue
         if ref.source == "zip":
             if bundle is None or ref.name not in bundle.members:
                 report.errors.extend(_row_errors(ref, _("there is no such file in the zip")))
                 continue
             try:
-                checks.inspect(bundle.read(ref.name), ref.name, (ref.kind,))
+                probe = checks.inspect(bundle.read(ref.name), ref.name, (ref.kind,))
+                ref.width, ref.height = probe.width, probe.height
             except _ZipProblem as error:
                 report.errors.extend(_row_errors(ref, str(error)))
             except MediaError as error:
@@ -437,7 +455,8 @@ def _check_media(refs: list[_MediaRef], bundle: _Zip | None, report: ImportRepor
         try:
             data = fetch(ref.name, max_bytes=MEDIA_LIMITS.get(ref.kind, MAX_IMAGE_BYTES))
             downloaded += len(data)
-            checks.inspect(data, shown_name(ref.name), (ref.kind,))
+            probe = checks.inspect(data, shown_name(ref.name), (ref.kind,))
+            ref.width, ref.height = probe.width, probe.height
         except FetchError as error:
             report.errors.extend(f"{where}: {error}" for where, _written in ref.uses)
         except MediaError as error:

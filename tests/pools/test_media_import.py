@@ -429,3 +429,21 @@ def test_https_certificates_are_checked(app, monkeypatch, tmp_path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_gold_boxes_must_lie_inside_their_picture(app, make):
+    """A gold box outside the picture could never be matched: every worker would fail it."""
+    pool = make.pool(task_type="bounding_boxes", labels=LABELS)
+    inside = '"[{""label"": ""Shoe"", ""x"": 4, ""y"": 4, ""w"": 40, ""h"": 30}]"'
+    outside = '"[{""label"": ""Shoe"", ""x"": 40, ""y"": 4, ""w"": 40, ""h"": 30}]"'  # the picture is 64 wide
+    files = {"tasks.csv": _csv(f"g1,red.png,{inside}", f"g2,red.png,{outside}", "t1,red.png,"), "red.png": RED}
+    response = _upload(app, make, pool, _zip(files))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422 and "tasks.csv:3: gold boxes:" in page and "outside the image" in page
+    assert page.count("tasks.csv:") == 1 and _counts(app) == (0, 0)
+
+    files["tasks.csv"] = _csv(f"g1,red.png,{inside}", "t1,red.png,")
+    assert _upload(app, make, pool, _zip(files)).status_code == 200
+    with app.app_context():
+        gold = db.session.scalar(select(Task).where(Task.external_id == "g1"))
+        assert gold.gold_answer == [{"label": "Shoe", "x": 4, "y": 4, "w": 40, "h": 30}]
