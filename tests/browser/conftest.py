@@ -57,11 +57,21 @@ def screenshot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def follow(locator, **click) -> None:
+    """Click a link or a submit button and wait until the page it leads to has loaded.
+
+    A click only starts a navigation: reading the page straight after it can see the old
+    page or an empty new one.
+    """
+    with locator.page.expect_navigation():
+        locator.click(**click)
+
+
 def log_in(page, live_server: str, email: str, password: str) -> None:
     page.goto(f"{live_server}/account/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    follow(page.get_by_role("button", name="Log in"))
 
 
 def answer_every_question(page, starting_with: str) -> None:
@@ -72,9 +82,9 @@ def answer_every_question(page, starting_with: str) -> None:
 
 def pass_the_exam(page, live_server: str, course_slug: str) -> None:
     """From the learner's first visit: enrol, finish the (one) lesson, pass the course exam."""
-    page.get_by_role("button", name="Enrol in this course").click()
-    page.get_by_role("button", name="Mark complete").click()
+    follow(page.get_by_role("button", name="Enrol in this course"))
+    follow(page.get_by_role("button", name="Mark complete"))
     page.goto(f"{live_server}/courses/{course_slug}/quizzes/exam")
-    page.get_by_role("button", name="Start attempt").click()
+    follow(page.get_by_role("button", name="Start attempt"))
     answer_every_question(page, "Right")
-    page.get_by_role("button", name="Submit all answers").click()
+    follow(page.get_by_role("button", name="Submit all answers"))

@@ -25,7 +25,7 @@ from samaschool.extensions import db
 from samaschool.permissions import Role
 from samaschool.pools import api_tokens, money, review, work
 from samaschool.pools.models import Pool
-from tests.browser.conftest import log_in
+from tests.browser.conftest import follow, log_in
 from tests.factories import PASSWORD
 
 WIDTHS = (320, 1280)
@@ -306,12 +306,12 @@ def test_every_page_has_no_serious_axe_finding_at_320_and_1280_px(app, live_serv
     # Forms shown again with their errors.
     tab = tabs["visitor"]
     tab.goto(f"{live_server}/account/signup")
-    tab.get_by_role("button", name="Sign up").click()
+    follow(tab.get_by_role("button", name="Sign up"))
     audit(tab, "sign-up with errors")
     tab = tabs["learner"]
     tab.goto(f"{live_server}/attempts/{site.open_attempt}?page=1")
     tab.get_by_label("Your answer (a number)").fill("forty-five")
-    tab.get_by_role("button", name="Save answers").click()
+    follow(tab.get_by_role("button", name="Save answers"))
     assert "could not be read" in tab.content()
     audit(tab, "quiz page with an error")
 

@@ -10,7 +10,7 @@ from samaschool.media import services as media_services
 from samaschool.permissions import Role
 from samaschool.pools.models import Assignment, Task
 from tests import media_samples
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import follow, log_in, screenshot
 from tests.browser.test_axe import blocking_violations
 from tests.factories import PASSWORD
 
@@ -50,7 +50,7 @@ def _answer(app):
 def _get_a_task(page, live_server, pool, worker):
     log_in(page, live_server, worker.email, PASSWORD)
     page.goto(f"{live_server}/pools/{pool.slug}")
-    page.get_by_role("button", name="Get a task").click()
+    follow(page.get_by_role("button", name="Get a task"))
 
 
 def test_boxes_drawn_by_tapping_without_javascript_are_seen_in_review(app, live_server, browser, make):
@@ -62,17 +62,17 @@ def test_boxes_drawn_by_tapping_without_javascript_are_seen_in_review(app, live_
     assert image.bounding_box()["width"] == 288  # what the page says it shows: nothing shrinks it
 
     page.get_by_label("shoe").check()
-    image.click(position={"x": 20, "y": 20})  # each tap posts the form and comes back
+    follow(image, position={"x": 20, "y": 20})  # each tap posts the form and comes back
     assert "Now tap the opposite corner" in page.content()
-    page.locator("input[name=tap]").click(position={"x": 100, "y": 80})
+    follow(page.locator("input[name=tap]"), position={"x": 100, "y": 80})
     page.get_by_label("bag").check()
-    page.locator("input[name=tap]").click(position={"x": 260, "y": 200})
-    page.locator("input[name=tap]").click(position={"x": 160, "y": 140})
-    page.locator("input[name=tap]").click(position={"x": 10, "y": 200})  # one corner too many…
-    page.get_by_role("button", name="Undo").click()  # …taken back
+    follow(page.locator("input[name=tap]"), position={"x": 260, "y": 200})
+    follow(page.locator("input[name=tap]"), position={"x": 160, "y": 140})
+    follow(page.locator("input[name=tap]"), position={"x": 10, "y": 200})  # one corner too many…
+    follow(page.get_by_role("button", name="Undo"))  # …taken back
     assert page.locator(".box-list li").count() == 2
     screenshot(page, "boxes-no-js")
-    page.get_by_role("button", name="Submit answer").click()
+    follow(page.get_by_role("button", name="Submit answer"))
     page.get_by_text("Answer saved").wait_for()
     assert _answer(app) == [SHOE, BAG]  # in the image's own pixels
     context.close()
@@ -116,11 +116,11 @@ def test_boxes_dragged_with_the_script(app, live_server, browser, make):
     drag((260, 200), (160, 140))
     assert page.locator(".box-list li").count() == 2  # drawn here, no request
     assert page.locator("input[name=boxes]").input_value().count('"label"') == 2
-    image.click(position={"x": 40, "y": 40})  # a tap still posts, carrying the dragged boxes along
+    follow(image, position={"x": 40, "y": 40})  # a tap still posts, carrying the dragged boxes along
     assert "Now tap the opposite corner" in page.content()
     page.get_by_role("button", name="Undo").click()
     screenshot(page, "boxes-dragged")
-    page.get_by_role("button", name="Submit answer").click()
+    follow(page.get_by_role("button", name="Submit answer"))
     page.get_by_text("Answer saved").wait_for()
     assert _answer(app) == [SHOE, BAG]
     context.close()
@@ -139,7 +139,7 @@ def test_an_audio_task_answered_in_chromium(app, live_server, browser, make):
     assert blocking_violations(page) == []
     page.get_by_label("Your transcript, following the instructions' conventions").fill("Deliver it on Monday.")
     screenshot(page, "audio-task")
-    page.get_by_role("button", name="Submit answer").click()
+    follow(page.get_by_role("button", name="Submit answer"))
     page.get_by_text("Answer saved").wait_for()
     assert _answer(app) == "Deliver it on Monday."
     context.close()

@@ -3,7 +3,7 @@
 import re
 
 from samaschool.certification.documents import qr_svg
-from tests.browser.conftest import log_in, pass_the_exam, screenshot
+from tests.browser.conftest import follow, log_in, pass_the_exam, screenshot
 from tests.factories import PASSWORD
 
 
@@ -18,7 +18,7 @@ def test_pass_exam_download_pdf_and_verify(live_server, browser, make):
     page.goto(f"{live_server}/courses/{course.slug}")
     pass_the_exam(page, live_server, course.slug)
     assert "You passed" in page.content()
-    page.get_by_role("link", name="See your certificate").click()
+    follow(page.get_by_role("link", name="See your certificate"))
     assert page.get_by_role("heading", name="Data Annotation Certificate").is_visible()
 
     with page.expect_download() as download_info:

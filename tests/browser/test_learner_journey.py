@@ -1,32 +1,32 @@
 """A learner signs up, enrols, completes a module and sees the right percent."""
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import follow, screenshot
 
 
 def test_learner_signs_up_enrols_completes_a_module_and_sees_progress(live_server, page, make):
     course = make.course(title="Digital Work Foundations", modules=2, lessons_per_module=3)
 
     page.goto(f"{live_server}/")
-    page.get_by_role("link", name="Sign up", exact=True).first.click()
+    follow(page.get_by_role("link", name="Sign up", exact=True).first)
     page.get_by_label("Your name").fill("Achieng Otieno")
     page.get_by_label("Email").fill("achieng@example.org")
     page.get_by_label("Password").fill("sunrise bicycle market lamp")
     page.get_by_label("Country").select_option("KE")
     page.get_by_label("Preferred language").select_option("en")
-    page.get_by_role("button", name="Sign up").click()
+    follow(page.get_by_role("button", name="Sign up"))
     assert "Welcome, Achieng Otieno" in page.content()
 
-    page.get_by_role("link", name="Digital Work Foundations").click()
-    page.get_by_role("button", name="Enrol in this course").click()
+    follow(page.get_by_role("link", name="Digital Work Foundations"))
+    follow(page.get_by_role("button", name="Enrol in this course"))
     assert page.get_by_role("heading", name="Lesson 1.1").is_visible()
 
     for number in (1, 2, 3):
         assert page.get_by_role("heading", name=f"Lesson 1.{number}").is_visible()
-        page.get_by_role("button", name="Mark complete").click()
+        follow(page.get_by_role("button", name="Mark complete"))
     # After the module's last lesson the learner lands on the next module's first lesson.
     assert page.get_by_role("heading", name="Lesson 2.1").is_visible()
 
-    page.get_by_role("link", name="My learning").click()
+    follow(page.get_by_role("link", name="My learning"))
     assert "50% complete (3 of 6 lessons and quizzes)" in page.content()
     assert (
         page.get_by_role("link", name="Continue where you left off")
@@ -45,7 +45,7 @@ def test_pages_work_without_javascript(browser, live_server, make):
     page = context.new_page()
     page.goto(f"{live_server}/courses/")
     page.get_by_label("Search by title").fill("gig")
-    page.get_by_role("button", name="Show courses").click()
+    follow(page.get_by_role("button", name="Show courses"))
     assert "Winning Work on Gig Platforms" in page.content()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     context.close()

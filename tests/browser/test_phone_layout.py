@@ -7,7 +7,7 @@ from samaschool.catalog.models import Lesson
 from samaschool.content.markdown import render_markdown
 from samaschool.extensions import db
 from samaschool.permissions import Role
-from tests.browser.conftest import log_in
+from tests.browser.conftest import follow, log_in
 from tests.factories import PASSWORD
 
 QUOTED = {
@@ -62,10 +62,10 @@ def test_a_quote_in_a_question_is_styled_as_in_a_lesson(app, live_server, page, 
     learner = make.user()
     log_in(page, live_server, learner.email, PASSWORD)
     page.goto(f"{live_server}/courses/{course.slug}")
-    page.get_by_role("button", name="Enrol in this course").click()
+    follow(page.get_by_role("button", name="Enrol in this course"))
     style = "q => ['borderLeft', 'paddingLeft', 'color'].map(p => getComputedStyle(q)[p]).join(' | ')"
     in_lesson = page.locator("article.lesson blockquote").evaluate(style)
     page.goto(f"{live_server}/courses/{course.slug}/quizzes/{quiz.key}")
-    page.get_by_role("button", name="Start attempt").click()
+    follow(page.get_by_role("button", name="Start attempt"))
     in_question = page.locator(".qtext blockquote").evaluate(style)
     assert in_question == in_lesson and in_lesson.startswith("4px solid")

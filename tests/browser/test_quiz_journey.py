@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from samaschool.assessments.models import Attempt
 from samaschool.extensions import db
-from tests.browser.conftest import answer_every_question, log_in, screenshot
+from tests.browser.conftest import answer_every_question, follow, log_in, screenshot
 from tests.factories import PASSWORD
 
 
@@ -16,17 +16,17 @@ def test_fail_wait_pass_and_module_complete(app, live_server, page, make):
     learner = make.user()
     log_in(page, live_server, learner.email, PASSWORD)
     page.goto(f"{live_server}/courses/{course.slug}")
-    page.get_by_role("button", name="Enrol in this course").click()
-    page.get_by_role("button", name="Mark complete").click()  # the last lesson leads to the quiz
+    follow(page.get_by_role("button", name="Enrol in this course"))
+    follow(page.get_by_role("button", name="Mark complete"))  # the last lesson leads to the quiz
     assert page.get_by_role("heading", name="Module 1 quiz").is_visible()
 
-    page.get_by_role("button", name="Start attempt").click()
+    follow(page.get_by_role("button", name="Start attempt"))
     answer_every_question(page, "Wrong")
-    page.get_by_role("button", name="Next page").click()
+    follow(page.get_by_role("button", name="Next page"))
     answer_every_question(page, "Wrong")
-    page.get_by_role("button", name="Submit all answers").click()
+    follow(page.get_by_role("button", name="Submit all answers"))
     assert "Not passed yet" in page.content()
-    page.get_by_role("link", name="Module 1 quiz").click()
+    follow(page.get_by_role("link", name="Module 1 quiz"))
     assert "You can try again at" in page.content()
 
     # The retry delay passes (moved back in time rather than sleeping a minute).
@@ -35,15 +35,15 @@ def test_fail_wait_pass_and_module_complete(app, live_server, page, make):
             attempt.submitted_at -= timedelta(minutes=2)
         db.session.commit()
     page.reload()
-    page.get_by_role("button", name="Try again").click()
+    follow(page.get_by_role("button", name="Try again"))
     answer_every_question(page, "Right")
-    page.get_by_role("button", name="Next page").click()
+    follow(page.get_by_role("button", name="Next page"))
     answer_every_question(page, "Right")
-    page.get_by_role("button", name="Submit all answers").click()
+    follow(page.get_by_role("button", name="Submit all answers"))
     assert "You passed" in page.content()
     screenshot(page, "quiz-review")
 
-    page.get_by_role("link", name="My learning").click()
+    follow(page.get_by_role("link", name="My learning"))
     assert "100% complete (2 of 2 lessons and quizzes)" in page.content()
     page.goto(f"{live_server}/courses/{course.slug}")
     assert page.locator(".quiz-row .tick", has_text="passed").is_visible()

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from samaschool.assessments.models import Attempt
 from samaschool.extensions import db
-from tests.browser.conftest import log_in
+from tests.browser.conftest import follow, log_in
 from tests.factories import PASSWORD
 
 QUESTIONS = [
@@ -27,14 +27,14 @@ def test_enter_saves_and_continues_and_never_submits_the_attempt(app, live_serve
     learner = make.user()
     log_in(page, live_server, learner.email, PASSWORD)
     page.goto(f"{live_server}/courses/{course.slug}")
-    page.get_by_role("button", name="Enrol in this course").click()
+    follow(page.get_by_role("button", name="Enrol in this course"))
     page.goto(f"{live_server}/courses/{course.slug}/quizzes/module-1")
-    page.get_by_role("button", name="Start attempt").click()
+    follow(page.get_by_role("button", name="Start attempt"))
 
     # Screen readers name each group of answers by its question.
     group = page.get_by_role("group", name="Which label fits a Tecno Spark 20?")
     group.get_by_role("radio", name="Mobile phones").check()
-    page.get_by_role("button", name="Next page").click()
+    follow(page.get_by_role("button", name="Next page"))
     assert "Page 2 of 3" in page.content()
     assert (
         page.get_by_role("group", name="What three letters end a PDF file's name?")
@@ -44,19 +44,19 @@ def test_enter_saves_and_continues_and_never_submits_the_attempt(app, live_serve
 
     # Page 2 has "Previous page" before "Next page": Enter still goes on, and keeps the answer.
     page.get_by_label("Your answer").fill("pdf")
-    page.get_by_label("Your answer").press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_label("Your answer").press("Enter")
     assert "Page 3 of 3" in page.content()
-    page.get_by_role("button", name="Previous page").click()
+    follow(page.get_by_role("button", name="Previous page"))
     assert page.get_by_label("Your answer").input_value() == "pdf"
-    page.get_by_label("Your answer").press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_label("Your answer").press("Enter")
     assert "Page 3 of 3" in page.content()
 
     # The last page: Enter saves and shows the check; the attempt stays open.
     page.get_by_label("Your answer (a number)").fill("45")
-    page.get_by_label("Your answer (a number)").press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_label("Your answer (a number)").press("Enter")
     assert page.get_by_role("heading", name="Check your answers").is_visible()
     assert "You answered 3 of 3 questions." in page.content()
     with app.app_context():
@@ -64,5 +64,5 @@ def test_enter_saves_and_continues_and_never_submits_the_attempt(app, live_serve
         assert attempt.state == "in_progress"
         assert [aq.response for aq in attempt.questions][1:] == [{"text": "pdf"}, {"value": 45.0}]
 
-    page.get_by_role("button", name="Submit all answers").click()
+    follow(page.get_by_role("button", name="Submit all answers"))
     assert "You passed" in page.content()

@@ -1,7 +1,7 @@
 """The sessions page on a small phone without JavaScript: read where you are logged in, and log
 out everywhere else."""
 
-from tests.browser.conftest import log_in, screenshot
+from tests.browser.conftest import follow, log_in, screenshot
 from tests.factories import PASSWORD
 
 
@@ -14,14 +14,14 @@ def test_a_learner_logs_out_everywhere_else_at_320_px_without_javascript(browser
     log_in(page, live_server, user.email, PASSWORD)
 
     page.goto(f"{live_server}/account/profile")
-    page.get_by_role("link", name="Where you are logged in").click()
+    follow(page.get_by_role("link", name="Where you are logged in"))
     assert page.get_by_role("heading", name="Where you are logged in").is_visible()
     assert page.get_by_text("This phone or computer").is_visible()
     assert page.get_by_role("heading", name="Firefox").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     screenshot(page, "sessions-320")
 
-    page.get_by_role("button", name="Log out everywhere else").click()
+    follow(page.get_by_role("button", name="Log out everywhere else"))
     assert page.get_by_text("You are logged out on 1 other phone or computer.").is_visible()
     assert page.get_by_role("heading", name="Firefox").count() == 0
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
