@@ -181,6 +181,7 @@ def _register_blueprints(app: Flask) -> None:
     from samaschool.media.views import bp as media_bp
     from samaschool.pools.manage_views import bp as pool_admin_bp
     from samaschool.pools.views import bp as pools_bp
+    from samaschool.studio import register_views as studio_views
     from samaschool.web import buffer_static_file, set_security_headers
 
     for blueprint in (
@@ -196,6 +197,7 @@ def _register_blueprints(app: Flask) -> None:
         pool_admin_bp,
         api_bp,
         media_bp,
+        studio_views(),
     ):
         app.register_blueprint(blueprint)
     app.after_request(set_security_headers)

@@ -18,3 +18,4 @@ from samaschool.pools.models import (  # noqa: F401
     Suspension,
     Task,
 )
+from samaschool.studio.models import CourseFile, CourseStaff  # noqa: F401

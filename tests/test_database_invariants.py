@@ -23,6 +23,8 @@ BREAKING = {
     "ck_quizzes_settings_not_negative": "UPDATE quizzes SET max_attempts = -1",
     "ck_quizzes_questions_per_page_positive": "UPDATE quizzes SET questions_per_page = 0",
     "ck_quizzes_attempts_per_day_range": "UPDATE quizzes SET attempts_per_day = 21",
+    "ck_course_files_text_or_media": "UPDATE course_files SET text = NULL, media_key = NULL",
+    "ck_course_files_version_positive": "UPDATE course_files SET version = 0",
     "ck_attempts_number_positive": "UPDATE attempts SET number = 0",
     "ck_attempts_score_percent_range": "UPDATE attempts SET score_percent = 100.5",
     "ck_certifications_validity_months_positive": "UPDATE certifications SET validity_months = 0",

@@ -23,6 +23,11 @@ class Course(db.Model):
     language: Mapped[str] = mapped_column(String(8), index=True)
     estimated_hours: Mapped[int]
     is_published: Mapped[bool] = mapped_column(default=True)
+    # The studio (samaschool/studio): the digest of the working copy when it was last published,
+    # and when it last came from files (`courses import`, or a zip). Empty: never.
+    published_digest: Mapped[str | None] = mapped_column(String(64))
+    files_digest: Mapped[str | None] = mapped_column(String(64))
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

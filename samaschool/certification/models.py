@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from samaschool.auth.models import User
@@ -35,6 +35,8 @@ class Certification(db.Model):
     criteria: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     validity_months: Mapped[int | None]  # None: never expires
     badge_svg: Mapped[str] = mapped_column(Text, default="")
+    # A PNG badge instead of the SVG (trainers may upload either); baked like the SVG one.
+    badge_png: Mapped[bytes | None] = mapped_column(LargeBinary)
     source: Mapped[str] = mapped_column(String(10), default="folder")  # folder | admin
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -19,7 +19,7 @@ from samaschool.media.models import AUDIO_VARIANTS, IMAGE_VARIANTS, MediaFile
 from samaschool.media.storage import storage, variant_path
 from samaschool.media.transform import Transformed, transform
 
-__all__ = ["MediaError", "by_keys", "get", "ingest", "ingest_path", "store"]
+__all__ = ["MediaError", "by_keys", "get", "ingest", "ingest_path", "read_original", "store", "store_original"]
 
 
 def ingest(data: bytes, filename: str, *, kinds: Iterable[str] = ("image", "audio")) -> MediaFile:
@@ -30,10 +30,12 @@ def ingest(data: bytes, filename: str, *, kinds: Iterable[str] = ("image", "audi
     key = hashlib.sha256(data).hexdigest()
     existing = get(key)
     if existing is not None and existing.kind in kinds and _complete(existing):
+        store_original(key, data)  # files stored before originals were kept get theirs now
         return existing
     probe = inspect(data, filename, kinds)
     made = transform(data, probe, filename)
     variants = store(probe.sha256, made)
+    store_original(probe.sha256, data)
     if existing is not None:  # its stored files had gone missing: they are back now
         existing.variants = variants
         db.session.flush()
@@ -92,6 +94,27 @@ def store(key: str, made: Transformed) -> dict[str, dict]:
             "height": variant.height,
         }
     return variants
+
+
+def _original_path(key: str) -> str:
+    return variant_path(key, "original", "bin")
+
+
+def store_original(key: str, data: bytes) -> None:
+    """Keep the uploaded bytes too: course exports give them back unchanged (so an exported
+    course imports to the same content hashes). Never served: only the small copies are, and only
+    they are stripped of metadata such as GPS positions."""
+    store_ = storage()
+    path = _original_path(key)
+    if not store_.exists(path):
+        store_.put(path, data)
+
+
+def read_original(key: str) -> bytes | None:
+    """The bytes that were uploaded for `key`, or None for files stored before originals were kept."""
+    store_ = storage()
+    path = _original_path(key)
+    return store_.read(path) if store_.exists(path) else None
 
 
 def _complete(media: MediaFile) -> bool:
