@@ -232,3 +232,27 @@ class Factories:
             db.session.add(certificate)
             db.session.commit()
             return _detach(certificate)
+
+    def staff(self, course, user, role: str = "owner"):
+        """`user` (a trainer) owns or co-trains `course`: authors it and watches its learners."""
+        from samaschool.studio.models import CourseStaff
+
+        with self.app.app_context():
+            db.session.add(CourseStaff(course_id=course.id, user_id=user.id, role=role))
+            db.session.commit()
+
+    def enrolment(self, user, course):
+        from samaschool.catalog.models import Enrolment
+
+        with self.app.app_context():
+            db.session.add(Enrolment(user_id=user.id, course_id=course.id))
+            db.session.commit()
+
+    def teaching(self, trainer, *learners, role: str = "co_trainer") -> Course:
+        """A course `trainer` co-trains with `learners` enrolled: a trainer makes reset links and
+        sees statistics only for the courses they own or co-train."""
+        course = self.course(modules=1, lessons_per_module=1)
+        self.staff(course, trainer, role)
+        for learner in learners:
+            self.enrolment(learner, course)
+        return course

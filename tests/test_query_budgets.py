@@ -302,6 +302,7 @@ def test_admin_certificates_and_certifications(app, make, admin, count_queries):
 def test_quiz_statistics(app, make, count_queries):
     trainer = make.user(Role.TRAINER)
     course = make.course()
+    make.staff(course, trainer)
     quiz = make.quiz(course)
 
     def attempt(i):

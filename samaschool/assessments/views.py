@@ -17,7 +17,7 @@ from samaschool.db_types import utcnow
 from samaschool.errors import DomainError
 from samaschool.extensions import db
 from samaschool.forms import ActionForm
-from samaschool.permissions import Role, role_required
+from samaschool.permissions import Role, role_required, teaches
 
 bp = Blueprint("assessments", __name__)
 
@@ -240,4 +240,6 @@ def review(attempt_id: int):
 @role_required(Role.TRAINER, Role.ADMIN)
 def statistics(slug: str, key: str):
     course, quiz = _course_and_quiz(slug, key)
+    if not teaches(current_user, course.id):  # a trainer watches only the courses they own or co-train
+        abort(403)
     return render_template("assessments/statistics.html", course=course, quiz=quiz, stats=quiz_statistics(quiz))

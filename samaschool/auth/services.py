@@ -19,7 +19,7 @@ from samaschool.auth.passwords import dummy_hash, hash_password, password_proble
 from samaschool.db_types import utcnow
 from samaschool.errors import EmailTaken, InvalidCredentials, InvalidToken, NotAllowed, WeakPassword
 from samaschool.extensions import db
-from samaschool.permissions import Role, can_make_reset_link
+from samaschool.permissions import Role, can_make_reset_link, is_plain_learner
 
 RESET_LINK_LIFETIME = timedelta(hours=1)
 # How long a learner's dashboard shows that someone else made a reset link for her account.
@@ -257,8 +257,16 @@ def create_reset_token(user: User, *, created_by: User | None = None) -> str:
 
 
 def create_reset_link_for(actor: User, target: User) -> str:
-    """A trainer or admin makes a reset token for someone who cannot receive email."""
+    """A trainer or admin makes a reset token for someone who cannot receive email. A trainer only
+    for the learners enrolled in a course they own or co-train."""
     if not can_make_reset_link(actor, target):
+        if actor.role == Role.TRAINER and actor.id != target.id and is_plain_learner(target):
+            raise NotAllowed(
+                _(
+                    "You can make reset links only for learners enrolled in a course you own or co-train. "
+                    "Ask an admin or one of this learner's trainers."
+                )
+            )
         raise NotAllowed(_("You cannot make a reset link for this account."))
     token = create_reset_token(target, created_by=actor)
     audit.record(actor, "user.reset_link_created", target)

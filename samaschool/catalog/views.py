@@ -10,6 +10,7 @@ from samaschool.choices import language_name
 from samaschool.extensions import db
 from samaschool.forms import ActionForm
 from samaschool.learning.services import next_lesson_to_read, outline_for
+from samaschool.permissions import teaches
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
 
@@ -50,6 +51,7 @@ def course(slug: str):
         next_lesson=next_lesson_to_read(lessons, outline.completed, enrolment.last_lesson_id) if enrolment else None,
         total_minutes=sum(lesson.minutes for lesson in lessons),
         form=ActionForm(),
+        watches=teaches(current_user, course.id),  # links to the quiz statistics
     )
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import secrets
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,6 +31,7 @@ from samaschool.errors import DomainError
 from samaschool.extensions import db
 from samaschool.formatting import format_locale
 from samaschool.pools.models import EarningEntry, PayoutBatch, PayoutLine
+from samaschool.spreadsheets import csv_safe as _csv_safe
 
 
 class PayoutError(DomainError):
@@ -270,11 +270,3 @@ def batch_csv(batch: PayoutBatch) -> str:
             [_csv_safe(line.payee_name), _csv_safe(line.payout_account or ""), line.currency, amount, line.reference]
         )
     return out.getvalue()
-
-
-def _csv_safe(value: str) -> str:
-    """Spreadsheets run cells that start with = + - @ as formulas: neutralise them, but keep
-    a phone number such as +254 700 000001 as it is, for the mobile-money upload."""
-    if re.fullmatch(r"\+?[0-9][0-9 ]*", value):
-        return value
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

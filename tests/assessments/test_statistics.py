@@ -47,6 +47,7 @@ def test_statistics_page_is_for_trainers_and_admins(app, make):
     _attempt(app, make.user(), quiz, {"q1"})
     url = f"/courses/{course.slug}/quizzes/{quiz.key}/statistics"
     learner, trainer = make.user(), make.user(Role.TRAINER)
+    make.staff(course, trainer, "co_trainer")  # trainers see the statistics of their own courses only
     for user, status in ((learner, 403), (trainer, 200)):
         client = app.test_client()
         client.submit("/account/login", {"email": user.email, "password": PASSWORD})

@@ -116,6 +116,7 @@ def test_weak_new_password_on_reset_is_refused_and_link_still_works(app, client,
 def test_trainer_makes_a_reset_link_for_a_learner_without_email(app, make):
     trainer = make.user(Role.TRAINER)
     learner = make.user(email="no-email-access@example.org")
+    make.teaching(trainer, learner)  # trainers make links only for the learners of their courses
     other_trainer = make.user(Role.TRAINER)
     client = app.test_client()
     client.submit("/account/login", {"email": trainer.email, "password": PASSWORD})

@@ -129,6 +129,8 @@ def test_a_payout_batch_pays_the_account_it_was_made_with(app, make):
 def _trainer_takes_over(app, make, learner, trainer):
     """What the security review did: a trainer makes a reset link, sets the learner's password with
     it and logs in as her. Returns the trainer's client, logged in as the learner."""
+    if trainer.role == Role.TRAINER:
+        make.teaching(trainer, learner)  # a trainer makes links for the learners of their courses only
     trainer_client = logged_in(app, trainer)
     page = trainer_client.submit("/account/reset-links/new", {"email": learner.email}).get_data(as_text=True)
     link = re.search(r"http://localhost(/account/reset/[^<\s]+)", page).group(1)
@@ -319,6 +321,7 @@ def test_a_reset_from_the_learners_own_email_does_not_hold_her_change(app, make)
 def test_the_learner_is_told_at_her_next_login_who_made_a_reset_link(app, make):
     learner = make.user()
     trainer = make.user(Role.TRAINER, name="Tom Trainer")
+    make.teaching(trainer, learner)
     logged_in(app, trainer).submit("/account/reset-links/new", {"email": learner.email})
     # She did not use the link (or did not ask for it): she still logs in with her own password.
     client = app.test_client()

@@ -27,6 +27,7 @@ def test_statistics_stack_into_cards_below_480_px(live_server, browser, make, cl
     start = client.submit(f"/courses/{course.slug}/quizzes/{quiz.key}/start", page=f"/courses/{course.slug}")
     client.submit(start.headers["Location"], {"page": "1", "action": "finish"})
     trainer = make.user(Role.TRAINER)
+    make.staff(course, trainer)
     context = browser.new_context(viewport={"width": 320, "height": 700})
     page = context.new_page()
     log_in(page, live_server, trainer.email, PASSWORD)
