@@ -25,6 +25,8 @@ AUDIT_ACTION_NAMES = {
     "certificate.reissued": _l("Credential signed again"),
     "certificate.revoked": _l("Certificate revoked"),
     "certification.saved": _l("Certification saved"),
+    "course.import_zip": _l("Course zip imported into the draft"),
+    "course.publish": _l("Course published"),
     "course_staff.added": _l("Trainer added to a course"),
     "course_staff.removed": _l("Trainer removed from a course"),
     "course_staff.role_changed": _l("Course trainer's role changed"),

@@ -15,8 +15,6 @@ from samaschool.catalog.models import Course
 from samaschool.certification import services
 from samaschool.certification.forms import CertificateFilterForm, CertificationForm, RevokeForm
 from samaschool.certification.models import Certificate, Certification
-from samaschool.content.certification_files import check_badge_svg
-from samaschool.content.checks import SLUG_RE
 from samaschool.db_types import utcnow
 from samaschool.errors import DomainError
 from samaschool.extensions import db
@@ -151,24 +149,10 @@ def edit_certification(certification_id: int | None = None):
             form.quiz.data = f"{quizzes[0]['course']}/{quizzes[0]['quiz']}"
             form.min_percent.data = quizzes[0]["min_percent"]
     if form.validate_on_submit():
-        _validate_certification(form, certification)
+        data = _certification_data(form, certification)
+        _validate_certification(form, certification, data)
         if not form.errors:
-            quiz_rules = []
-            if form.quiz.data:
-                course, quiz = form.quiz.data.split("/", 1)
-                quiz_rules.append({"course": course, "quiz": quiz, "min_percent": form.min_percent.data or 0})
-            services.save_certification(
-                current_user,
-                certification,
-                services.CertificationData(
-                    slug=form.slug.data,
-                    name=form.name.data,
-                    description=form.description.data,
-                    validity_months=form.validity_months.data,
-                    badge_svg=form.badge_svg.data or "",
-                    criteria={"courses": list(form.courses.data or []), "quizzes": quiz_rules},
-                ),
-            )
+            services.save_certification(current_user, certification, data)
             db.session.commit()
             flash(_("Certification saved."), "success")
             return redirect(url_for(".certifications"))
@@ -178,14 +162,30 @@ def edit_certification(certification_id: int | None = None):
     ), status
 
 
-def _validate_certification(form: CertificationForm, certification: Certification | None) -> None:
-    if not SLUG_RE.match(form.slug.data or ""):
-        form.slug.errors.append(_("Use lower-case letters, digits and hyphens, starting with a letter."))
-    clash = db.session.scalar(select(Certification).where(Certification.slug == form.slug.data))
-    if clash is not None and clash is not certification:
-        form.slug.errors.append(_("Another certification already uses this short name."))
-    if not form.courses.data and not form.quiz.data:
-        form.courses.errors.append(_("Choose at least one course or a quiz."))
+def _certification_data(form: CertificationForm, certification: Certification | None) -> services.CertificationData:
+    quiz_rules = []
+    if form.quiz.data and "/" in form.quiz.data:
+        course, quiz = form.quiz.data.split("/", 1)
+        quiz_rules.append({"course": course, "quiz": quiz, "min_percent": form.min_percent.data or 0})
+    return services.CertificationData(
+        slug=form.slug.data,
+        name=form.name.data,
+        description=form.description.data,
+        validity_months=form.validity_months.data,
+        badge_svg=form.badge_svg.data or "",
+        criteria={"courses": list(form.courses.data or []), "quizzes": quiz_rules},
+        # This form edits SVG code only: without any, a PNG badge uploaded in the studio stays.
+        badge_png=certification.badge_png if certification is not None and not form.badge_svg.data else None,
+    )
+
+
+def _validate_certification(
+    form: CertificationForm, certification: Certification | None, data: services.CertificationData
+) -> None:
+    problems = services.certification_problems(data, certification)
+    form.slug.errors.extend(problems.get("slug", []))
+    form.courses.errors.extend(problems.get("criteria", []))
+    form.badge_svg.errors.extend(problems.get("badge", []))
     if form.quiz.data and form.min_percent.data is None:
         form.min_percent.errors.append(_("Give the minimum score for the quiz."))
     valid_courses = {value for value, _label in form.courses.choices}
@@ -193,5 +193,3 @@ def _validate_certification(form: CertificationForm, certification: Certificatio
         form.courses.errors.append(_("Choose courses from the list."))
     if form.quiz.data and form.quiz.data not in {value for value, _label in form.quiz.choices}:
         form.quiz.errors.append(_("Choose a quiz from the list."))
-    if form.badge_svg.data and (problem := check_badge_svg(form.badge_svg.data)):
-        form.badge_svg.errors.append(problem)

@@ -48,6 +48,11 @@ def criteria_narrative(certification) -> str:
     return " ".join(parts)
 
 
+def badge_name(certification) -> str:
+    """The file name of the certification's badge image on the site: its PNG, when it has one."""
+    return "badge.png" if certification.badge_png else "badge.svg"
+
+
 def build_credential(certificate: Certificate, email: str) -> dict:
     certification = certificate.certification
     if not certificate.credential_id:  # not flushed yet: the column default has not run
@@ -79,7 +84,10 @@ def build_credential(certificate: Certificate, email: str) -> dict:
                 "name": certification.name,
                 "description": certification.description or certification.name,
                 "criteria": {"narrative": criteria_narrative(certification)},
-                "image": {"id": f"{base_url()}/certifications/{certification.slug}/badge.svg", "type": "Image"},
+                "image": {
+                    "id": f"{base_url()}/certifications/{certification.slug}/{badge_name(certification)}",
+                    "type": "Image",
+                },
             },
         },
         "credentialStatus": {"id": f"{base_url()}/credentials/revocations", "type": REVOCATION_TYPE},

@@ -518,6 +518,17 @@ def _png_chunks(data: bytes) -> list[tuple[int, bytes, bytes]] | None:
             return chunks
 
 
+def png_chunks(data: bytes) -> list[tuple[bytes, bytes]] | None:
+    """``(type, data)`` of every chunk of a well-formed PNG that ends exactly at its IEND chunk, or None."""
+    chunks = _png_chunks(bytes(data))
+    if chunks is None:
+        return None
+    offset, _kind, body = chunks[-1]
+    if offset + 12 + len(body) != len(data):
+        return None
+    return [(kind, body) for _offset, kind, body in chunks]
+
+
 def _itxt_text(body: bytes) -> tuple[bytes, str] | None:
     """``(keyword, text)`` of an iTXt chunk body, or None when malformed."""
     keyword, sep, rest = body.partition(b"\x00")

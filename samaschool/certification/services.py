@@ -17,6 +17,8 @@ from samaschool.auth.models import User
 from samaschool.catalog.models import Course, Enrolment
 from samaschool.certification.credentials import issue_credential
 from samaschool.certification.models import Certificate, Certification
+from samaschool.content.certification_files import check_badge_png, check_badge_svg
+from samaschool.content.checks import SLUG_RE
 from samaschool.db_types import utcnow
 from samaschool.errors import DomainError
 from samaschool.extensions import db
@@ -247,8 +249,7 @@ def try_award(user: User, certification: Certification, now: datetime | None = N
 
 
 def _involved_courses(certification: Certification) -> set[str]:
-    criteria = certification.criteria
-    return set(criteria.get("courses", [])) | {rule["course"] for rule in criteria.get("quizzes", [])}
+    return involved_courses(certification.criteria)
 
 
 def award_earned(user_id: int, course_id: int) -> list[Certificate]:
@@ -345,22 +346,52 @@ def on_progress(_sender, *, user_id: int, course_id: int) -> None:
 
 @dataclass
 class CertificationData:
+    """A certification as a form or a file gives it. The badge is `badge_svg` or `badge_png`
+    (the other empty): exactly what the certification's badge becomes."""
+
     slug: str
     name: str
     description: str
     validity_months: int | None
     badge_svg: str
     criteria: dict
+    badge_png: bytes | None = None
+
+
+def involved_courses(criteria: dict) -> set[str]:
+    """The slugs of every course a certification's criteria name (to complete, or for a quiz)."""
+    return set(criteria.get("courses") or []) | {rule["course"] for rule in criteria.get("quizzes") or []}
+
+
+def certification_problems(data: CertificationData, certification: Certification | None) -> dict[str, list[str]]:
+    """What is wrong with `data` for `certification` (None: a new one), by field: "slug",
+    "criteria" and "badge". The rules every way of defining a certification shares (the admin
+    form, the studio); each form adds the checks of its own fields."""
+    problems: dict[str, list[str]] = {}
+    if not SLUG_RE.match(data.slug or ""):
+        problems.setdefault("slug", []).append(_("Use lower-case letters, digits and hyphens, starting with a letter."))
+    clash = db.session.scalar(select(Certification).where(Certification.slug == data.slug))
+    if clash is not None and clash is not certification:
+        problems.setdefault("slug", []).append(_("Another certification already uses this short name."))
+    if not involved_courses(data.criteria):
+        problems.setdefault("criteria", []).append(_("Choose at least one course or a quiz."))
+    if data.badge_svg and (problem := check_badge_svg(data.badge_svg)):
+        problems.setdefault("badge", []).append(problem)
+    if data.badge_png is not None and (problem := check_badge_png(data.badge_png)):
+        problems.setdefault("badge", []).append(problem)
+    return problems
 
 
 def save_certification(actor: User, certification: Certification | None, data: CertificationData) -> Certification:
-    """Create or update a certification made by an admin (audited with before and after)."""
+    """Create or update a certification made by an admin or a trainer (audited with before and
+    after). A new one is not the courses folder's: the next folder import leaves it alone."""
     before = {"criteria": certification.criteria, "name": certification.name} if certification else None
     if certification is None:
         certification = Certification(slug=data.slug, source="admin")
         db.session.add(certification)
     certification.slug, certification.name, certification.description = data.slug, data.name, data.description
     certification.validity_months, certification.badge_svg = data.validity_months, data.badge_svg
+    certification.badge_png = data.badge_png
     certification.criteria = data.criteria
     db.session.flush()
     audit.record(

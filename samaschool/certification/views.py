@@ -115,6 +115,19 @@ def baked_badge(code: str):
     return _download(baked, "image/svg+xml", f"badge-{certificate.code}.svg")
 
 
+@bp.get("/certificates/<code>/badge.png")
+@login_required
+def baked_badge_png(code: str):
+    """The PNG badge with the credential baked in (Open Badges 3.0: an `openbadgecredential`
+    iTXt chunk), for certifications whose badge is a PNG."""
+    certificate = _own_certificate(code)
+    badge = certificate.certification.badge_png
+    if not badge:
+        abort(404)
+    baked = documents.bake_png(badge, certificate.credential_jwt)
+    return _download(baked, "image/png", f"badge-{certificate.code}.png")
+
+
 @bp.get("/certifications/<slug>")
 def certification(slug: str):
     certification = db.session.scalar(services.live_certifications().where(Certification.slug == slug))
@@ -132,6 +145,9 @@ def certification(slug: str):
 @bp.get("/certifications/<slug>/badge.svg")
 def badge(slug: str):
     certification = db.session.scalar(select(Certification).where(Certification.slug == slug))
+    if certification is not None and certification.badge_png:
+        # Credentials name the badge image by its address: those issued while it was an SVG still find it.
+        return redirect(url_for("certification.badge_png", slug=slug))
     if certification is None or not certification.badge_svg:
         abort(404)
     # A badge is data, never a document: no scripts even if one slipped past the checks.
@@ -141,6 +157,24 @@ def badge(slug: str):
         {
             "Content-Type": "image/svg+xml",
             "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+            "Cache-Control": "public, max-age=3600",
+        },
+    )
+
+
+@bp.get("/certifications/<slug>/badge.png")
+def badge_png(slug: str):
+    certification = db.session.scalar(select(Certification).where(Certification.slug == slug))
+    if certification is not None and not certification.badge_png and certification.badge_svg:
+        return redirect(url_for("certification.badge", slug=slug))  # as above, the other way round
+    if certification is None or not certification.badge_png:
+        abort(404)
+    return (
+        certification.badge_png,
+        200,
+        {
+            "Content-Type": "image/png",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
             "Cache-Control": "public, max-age=3600",
         },
     )

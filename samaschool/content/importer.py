@@ -259,6 +259,7 @@ def import_certifications(specs: list) -> int:
                 "description": c.description,
                 "validity_months": c.validity_months,
                 "badge_svg": c.badge_svg,
+                "badge_png": c.badge_png,
                 "criteria": c.criteria,
                 "source": "folder",
             }
