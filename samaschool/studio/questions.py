@@ -13,22 +13,17 @@ request.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import math
 import posixpath
 import re
 import tempfile
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 from flask_babel import gettext as _
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.representer import RoundTripRepresenter
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from samaschool.catalog.models import Course
@@ -100,69 +95,6 @@ QUIZ_KEY_ORDER = (*QUIZ_SETTINGS, "questions", "sections", "draw")
 
 
 # --- YAML: read as the validator reads it, write what it reads back the same ----------------------------------------
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_RESOLVER = yaml.resolver.Resolver()
-_STR_TAG = "tag:yaml.org,2002:str"
-
-
-def read_yaml(text: str) -> Any:
-    """YAML as the folder validator reads it (PyYAML, YAML 1.1). Raises yaml.YAMLError."""
-    return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
-
-
-class _Representer(RoundTripRepresenter):
-    """ruamel.yaml writes YAML 1.2, where `yes`, `on` and `1:20` are text; the validator reads
-    YAML 1.1, where they are a boolean and a number. Text that 1.1 would read as anything but
-    text is quoted, and numbers are written so that 1.1 reads them as numbers."""
-
-
-def _represent_str(representer, data: str):
-    style = None
-    if "\n" not in data and _RESOLVER.resolve(yaml.nodes.ScalarNode, data, (True, False)) != _STR_TAG:
-        style = "'"
-    return representer.represent_scalar(_STR_TAG, data, style=style)
-
-
-def _represent_float(representer, data: float):
-    if not math.isfinite(data):
-        return RoundTripRepresenter.represent_float(representer, data)
-    text = format(Decimal(repr(data)), "f")  # never 1e-07, which YAML 1.1 reads as text
-    if "." not in text:
-        text += ".0"
-    return representer.represent_scalar("tag:yaml.org,2002:float", text)
-
-
-_Representer.add_representer(str, _represent_str)
-_Representer.add_representer(float, _represent_float)
-
-
-def _yaml(offset: int) -> YAML:
-    """Round-trip YAML writing nested lists `offset` spaces in from their key (0 or 2 in practice)."""
-    writer = YAML()
-    writer.Representer = _Representer
-    writer.preserve_quotes = True
-    writer.width = 4096
-    writer.indent(mapping=2, sequence=offset + 2, offset=offset)
-    return writer
-
-
-def _dump(data: Any, offset: int = 2) -> str:
-    out = io.StringIO()
-    _yaml(offset).dump(data, out)
-    return out.getvalue()
-
-
-_NESTED_LIST_RE = re.compile(r"^( *)[^ \n#-][^\n]*:[ \t]*\n( *)- ", re.MULTILINE)
-
-
-def list_offset(text: str, default: int = 2) -> int:
-    """How far the file indents a list under its key: `choices:\\n  - text` is 2, `choices:\\n- text` 0."""
-    for match in _NESTED_LIST_RE.finditer(text or ""):
-        offset = len(match.group(2)) - len(match.group(1))
-        if 0 <= offset <= 8:
-            return offset
-    return default
 
 
 def plain(value: Any) -> Any:
@@ -279,7 +211,7 @@ class ListFile:
             raise UnwritableFile(_("This file is not valid YAML: %(error)s", error=str(error).split("\n")[0])) from None
         if not isinstance(seq, list):
             raise UnwritableFile(_("This file must be a list of questions."))
-        result = cls(text=text, seq=seq, offset=list_offset(text), lines=text.splitlines(keepends=True))
+        result = cls(text=text, seq=seq, offset=yamledit.list_offset(text), lines=text.splitlines(keepends=True))
         result.spliceable = bool(seq) and not seq.fa.flow_style()
         dashes = set()
         for index in range(len(seq)):
@@ -307,7 +239,7 @@ class ListFile:
         return start, body, end
 
     def item_text(self, item: Any) -> str:
-        text = _dump(CommentedSeq([node(item)]), self.offset)
+        text = yamledit.dump(CommentedSeq([node(item)]), self.offset)
         lines = text.splitlines(keepends=True)
         first = next(line for line in lines if line.strip())
         shift = self.dash - (len(first) - len(first.lstrip(" ")))
@@ -336,10 +268,10 @@ class ListFile:
         """The new text, read back as the validator reads it: the splice if it reads back as
         `expected`, else the whole list written again, else UnwritableFile."""
         candidates = [spliced] if spliced is not None else []
-        candidates.append(_dump(self.seq if self.seq else node(expected), self.offset))
+        candidates.append(yamledit.dump(self.seq if self.seq else node(expected), self.offset))
         for text in candidates:
             try:
-                if read_yaml(text) == expected:
+                if yamledit.read_yaml(text) == expected:
                     return text
             except yaml.YAMLError:
                 pass
@@ -347,7 +279,7 @@ class ListFile:
 
     def _expected(self) -> list:
         try:
-            return list(read_yaml(self.text) or [])
+            return list(yamledit.read_yaml(self.text) or [])
         except yaml.YAMLError as error:
             raise UnwritableFile(_("This file is not valid YAML: %(error)s", error=str(error).split("\n")[0])) from None
 
@@ -392,7 +324,7 @@ class ListFile:
 def new_list_text(items: list[dict]) -> str:
     """A new question file holding `items`, laid out like the README's examples."""
     text = "".join(ListFile(text="", seq=None, offset=2).item_text(item) for item in items)
-    if read_yaml(text) != [plain(item) for item in items]:
+    if yamledit.read_yaml(text) != [plain(item) for item in items]:
         raise UnwritableFile(_("The change could not be written faithfully; nothing was saved."))
     return text
 
@@ -474,7 +406,7 @@ def read_bank(course: Course, rows: dict[str, CourseFile] | None = None) -> Bank
             continue
         bank.files.append(BankFile(path, row.version))
         try:
-            data = read_yaml(row.text)
+            data = yamledit.read_yaml(row.text)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)
             bank.problems.append(Problem(path, mark.line + 1 if mark else 1, _("not valid YAML")))
@@ -557,7 +489,7 @@ def _entry(key: str, path: str, module, rows: dict[str, CourseFile]) -> QuizEntr
     if row is not None and row.text is not None:
         entry.version = row.version
         try:
-            data = read_yaml(row.text)
+            data = yamledit.read_yaml(row.text)
         except yaml.YAMLError:
             data = None
         entry.data = data if isinstance(data, dict) else None
@@ -1061,8 +993,8 @@ def quiz_text(course: Course, entry: QuizEntry, changes: QuizChanges, rows=None)
             data = None
     if not isinstance(data, CommentedMap):
         data = CommentedMap()
-    offset = list_offset(row.text) if row is not None and row.text else 2
-    return _dump(_apply(data, changes), offset)
+    offset = yamledit.list_offset(row.text) if row is not None and row.text else 2
+    return yamledit.dump(_apply(data, changes), offset)
 
 
 def check_quiz(course: Course, entry: QuizEntry, text: str, bank: Bank) -> list[tuple[tuple, str]]:

@@ -138,7 +138,8 @@ def _require(outline_: Outline | None, version: int | None) -> Outline:
 
 
 def _save_outline(course: Course, outline_: Outline, version: int, actor) -> None:
-    files.save_text(course, COURSE_FILE, yamledit.dump(outline_.data), actor, expected_version=version)
+    text = yamledit.dump(outline_.data, yamledit.list_offset(outline_.file.text))
+    files.save_text(course, COURSE_FILE, text, actor, expected_version=version)
 
 
 def check_slug(slug: str, taken: set[str], what: str) -> str | None:

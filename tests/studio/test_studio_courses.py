@@ -276,3 +276,21 @@ def test_uploads_are_checked_and_inserted_into_the_lesson(client, auth, make, ap
     assert saved.status_code == 302
     preview = client.get(f"/studio/{course.slug}/preview/first-lesson").get_data(as_text=True)
     assert "<picture>" in preview and 'width="720"' in preview and 'alt="A blue shoe on a table"' in preview
+
+
+def test_a_title_yaml_would_read_as_true_or_a_number_stays_text(client, auth, make, app):
+    owner = make.user(Role.TRAINER)
+    course = studio_course(app, make, owner)
+    auth.login(owner.email)
+    outline = f"/studio/{course.slug}/"
+    form = {
+        "title": "On",
+        "slug": "on-the-job",
+        "summary": "1:20",
+        "version": _version(client.get(outline).get_data(as_text=True)),
+    }
+    assert client.submit(f"{outline}modules", form, page=outline).status_code == 302
+    with app.app_context():
+        text = files.get(db.session.get(Course, course.id), "course.yml").text
+    assert "    title: 'On'\n    summary: '1:20'\n" in text
+    assert "Module 2: On" in client.get(outline).get_data(as_text=True)
