@@ -12,8 +12,9 @@ new page or action has to say, for each kind of caller, what should happen:
     -  the method is not offered on this route (405)
 
 Callers: anon (no session), owner (the learner who owns the certificate, attempt, task,
-earnings… in the URL), other (another learner), trainer, manager (a learner with the pool
-manager permission), admin, and token (no session, an API bearer token).
+earnings… in the URL), other (another learner), trainer (a trainer of another course), coach
+(a trainer who co-trains the course in the URL), manager (a learner with the pool manager
+permission), admin, and token (no session, an API bearer token).
 Object URLs always name the owner's things, so "other" shows what a stranger gets by changing
 an id. Every request is made by a fresh, freshly signed-in client, so no answer depends on
 what an earlier request changed for that caller.
@@ -24,6 +25,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from samaschool.assessments import services as assessments
 from samaschool.assessments.models import Quiz
@@ -39,111 +41,159 @@ from samaschool.pools import api_tokens, money, work
 from samaschool.pools.models import Pool, Suspension
 from tests import media_samples
 from tests.factories import PASSWORD
+from tests.studio.helpers import studio_course
 
-ROLES = ("anon", "owner", "other", "trainer", "manager", "admin", "token")
+ROLES = ("anon", "owner", "other", "trainer", "coach", "manager", "admin", "token")
 
-# rule                                                   method  anon owner other trainer manager admin token
+# rule                                                   method  anon owner other trainer coach manager admin token
 MATRIX = """
-/                                                        GET     A    A     A     A       A       A     A
-/.well-known/jwks.json                                   GET     A    A     A     A       A       A     A
-/account/login                                           GET     A    A     A     A       A       A     A
-/account/login                                           POST    A    A     A     A       A       A     A
-/account/logout                                          POST    A    A     A     A       A       A     A
-/account/password                                        GET     L    A     A     A       A       A     L
-/account/password                                        POST    L    A     A     A       A       A     L
-/account/payout-account                                  POST    L    A     A     A       A       A     L
-/account/payout-account/confirm/<token>                  GET     A    A     A     A       A       A     A
-/account/payout-account/confirm/<token>                  POST    A    A     A     A       A       A     A
-/account/profile                                         GET     L    A     A     A       A       A     L
-/account/profile                                         POST    L    A     A     A       A       A     L
-/account/reset                                           GET     A    A     A     A       A       A     A
-/account/reset                                           POST    A    A     A     A       A       A     A
-/account/reset-links/new                                 GET     L    F     F     A       F       A     L
-/account/reset-links/new                                 POST    L    F     F     A       F       A     L
-/account/reset/<token>                                   GET     A    A     A     A       A       A     A
-/account/reset/<token>                                   POST    A    A     A     A       A       A     A
-/account/sessions                                        GET     L    A     A     A       A       A     L
-/account/sessions                                        POST    L    A     A     A       A       A     L
-/account/signup                                          GET     A    A     A     A       A       A     A
-/account/signup                                          POST    A    A     A     A       A       A     A
-/admin/audit                                             GET     L    F     F     F       F       A     L
-/admin/certificates                                      GET     L    F     F     F       F       A     L
-/admin/certificates/<int:certificate_id>/reissue         POST    L    F     F     F       F       A     L
-/admin/certificates/<int:certificate_id>/revoke          POST    L    F     F     F       F       A     L
-/admin/certifications                                    GET     L    F     F     F       F       A     L
-/admin/certifications/<int:certification_id>/edit        GET     L    F     F     F       F       A     L
-/admin/certifications/<int:certification_id>/edit        POST    L    F     F     F       F       A     L
-/admin/certifications/new                                GET     L    F     F     F       F       A     L
-/admin/certifications/new                                POST    L    F     F     F       F       A     L
-/admin/payout-account-changes                            GET     L    F     F     F       F       A     L
-/admin/payout-account-changes/<int:change_id>            POST    L    F     F     F       F       A     L
-/admin/users                                             GET     L    F     F     F       F       A     L
-/admin/users/<int:user_id>                               GET     L    F     F     F       F       A     L
-/admin/users/<int:user_id>/active                        POST    L    F     F     F       F       A     L
-/admin/users/<int:user_id>/pool-manager                  POST    L    F     F     F       F       A     L
-/admin/users/<int:user_id>/role                          POST    L    F     F     F       F       A     L
-/api/v1/openapi.json                                     GET     A    A     A     A       A       A     A
-/api/v1/pools/<slug>/eligibility/<user_id>               GET     U    U     U     U       U       U     A
-/api/v1/pools/<slug>/eligible-workers                    GET     U    U     U     U       U       U     A
-/api/v1/users/<user_id>/certificates                     GET     U    U     U     U       U       U     A
-/attempts/<int:attempt_id>                               GET     L    A     N     N       N       N     L
-/attempts/<int:attempt_id>                               POST    L    A     N     N       N       N     L
-/attempts/<int:attempt_id>/review                        GET     L    A     N     N       N       N     L
-/attempts/<int:attempt_id>/submit                        GET     L    A     N     N       N       N     L
-/attempts/<int:attempt_id>/submit                        POST    L    A     N     N       N       N     L
-/certificates                                            GET     L    A     A     A       A       A     L
-/certificates/<code>                                     GET     L    A     N     N       N       A     L
-/certificates/<code>/badge.svg                           GET     L    A     N     N       N       A     L
-/certificates/<code>/certificate.pdf                     GET     L    A     N     N       N       A     L
-/certificates/<code>/credential.jwt                      GET     L    A     N     N       N       A     L
-/certifications/<slug>                                   GET     A    A     A     A       A       A     A
-/certifications/<slug>/badge.svg                         GET     A    A     A     A       A       A     A
-/courses/                                                GET     A    A     A     A       A       A     A
-/courses/<slug>                                          GET     A    A     A     A       A       A     A
-/courses/<slug>/enrol                                    POST    L    A     A     A       A       A     L
-/courses/<slug>/lessons/<lesson_slug>                    GET     L    A     A     A       A       A     L
-/courses/<slug>/lessons/<lesson_slug>/complete           POST    L    A     A     A       A       A     L
-/courses/<slug>/quizzes/<key>                            GET     L    A     A     A       A       A     L
-/courses/<slug>/quizzes/<key>/start                      POST    L    A     A     A       A       A     L
-/courses/<slug>/quizzes/<key>/statistics                 GET     L    F     F     A       F       A     L
-/credentials/<code>                                      GET     A    A     A     A       A       A     A
-/credentials/revocations                                 GET     A    A     A     A       A       A     A
-/dashboard                                               GET     L    A     A     A       A       A     L
-/earnings                                                GET     L    A     A     A       A       A     L
-/healthz                                                 GET     A    A     A     A       A       A     A
-/issuer                                                  GET     A    A     A     A       A       A     A
-/manage/api-tokens                                       GET     L    F     F     F       F       A     L
-/manage/api-tokens                                       POST    L    F     F     F       F       A     L
-/manage/api-tokens/<int:token_id>                        GET     L    F     F     F       F       A     L
-/manage/api-tokens/<int:token_id>                        POST    L    F     F     F       F       A     L
-/manage/api-tokens/<int:token_id>/revoke                 POST    L    F     F     F       F       A     L
-/manage/bonuses                                          POST    L    F     F     F       F       A     L
-/manage/payout-lines/<int:line_id>                       POST    L    F     F     F       F       A     L
-/manage/payouts                                          GET     L    F     F     F       F       A     L
-/manage/payouts                                          POST    L    F     F     F       F       A     L
-/manage/payouts/<int:batch_id>                           GET     L    F     F     F       F       A     L
-/manage/payouts/<int:batch_id>.csv                       GET     L    F     F     F       F       A     L
-/manage/pools                                            GET     L    F     F     F       A       A     L
-/manage/pools/<int:pool_id>/edit                         GET     L    F     F     F       A       A     L
-/manage/pools/<int:pool_id>/edit                         POST    L    F     F     F       A       A     L
-/manage/pools/<int:pool_id>/tasks                        GET     L    F     F     F       A       A     L
-/manage/pools/<int:pool_id>/tasks                        POST    L    F     F     F       A       A     L
-/manage/pools/new                                        GET     L    F     F     F       A       A     L
-/manage/pools/new                                        POST    L    F     F     F       A       A     L
-/manage/review                                           GET     L    F     F     F       A       A     L
-/manage/review                                           POST    L    F     F     F       A       A     L
-/manage/suspensions/<int:suspension_id>/lift             POST    L    F     F     F       A       A     L
-/media/<key>/<variant>.<ext>                             GET     A    A     A     A       A       A     A
-/pools                                                   GET     L    A     A     A       A       A     L
-/pools/<slug>                                            GET     L    A     A     A       A       A     L
-/pools/<slug>/claim                                      POST    L    A     A     A       A       A     L
-/static/<path:filename>                                  GET     A    A     A     A       A       A     A
-/verify                                                  GET     A    A     A     A       A       A     A
-/verify                                                  POST    A    A     A     A       A       A     A
-/verify.json                                             POST    A    A     A     A       A       A     A
-/verify/<code>                                           GET     A    A     A     A       A       A     A
-/work/<int:assignment_id>                                GET     L    A     N     N       N       N     L
-/work/<int:assignment_id>                                POST    L    A     N     N       N       N     L
+/                                                        GET     A    A     A     A       A     A       A     A
+/.well-known/jwks.json                                   GET     A    A     A     A       A     A       A     A
+/account/login                                           GET     A    A     A     A       A     A       A     A
+/account/login                                           POST    A    A     A     A       A     A       A     A
+/account/logout                                          POST    A    A     A     A       A     A       A     A
+/account/password                                        GET     L    A     A     A       A     A       A     L
+/account/password                                        POST    L    A     A     A       A     A       A     L
+/account/payout-account                                  POST    L    A     A     A       A     A       A     L
+/account/payout-account/confirm/<token>                  GET     A    A     A     A       A     A       A     A
+/account/payout-account/confirm/<token>                  POST    A    A     A     A       A     A       A     A
+/account/profile                                         GET     L    A     A     A       A     A       A     L
+/account/profile                                         POST    L    A     A     A       A     A       A     L
+/account/reset                                           GET     A    A     A     A       A     A       A     A
+/account/reset                                           POST    A    A     A     A       A     A       A     A
+/account/reset-links/new                                 GET     L    F     F     A       A     F       A     L
+/account/reset-links/new                                 POST    L    F     F     A       A     F       A     L
+/account/reset/<token>                                   GET     A    A     A     A       A     A       A     A
+/account/reset/<token>                                   POST    A    A     A     A       A     A       A     A
+/account/sessions                                        GET     L    A     A     A       A     A       A     L
+/account/sessions                                        POST    L    A     A     A       A     A       A     L
+/account/signup                                          GET     A    A     A     A       A     A       A     A
+/account/signup                                          POST    A    A     A     A       A     A       A     A
+/admin/audit                                             GET     L    F     F     F       F     F       A     L
+/admin/certificates                                      GET     L    F     F     F       F     F       A     L
+/admin/certificates/<int:certificate_id>/reissue         POST    L    F     F     F       F     F       A     L
+/admin/certificates/<int:certificate_id>/revoke          POST    L    F     F     F       F     F       A     L
+/admin/certifications                                    GET     L    F     F     F       F     F       A     L
+/admin/certifications/<int:certification_id>/edit        GET     L    F     F     F       F     F       A     L
+/admin/certifications/<int:certification_id>/edit        POST    L    F     F     F       F     F       A     L
+/admin/certifications/new                                GET     L    F     F     F       F     F       A     L
+/admin/certifications/new                                POST    L    F     F     F       F     F       A     L
+/admin/payout-account-changes                            GET     L    F     F     F       F     F       A     L
+/admin/payout-account-changes/<int:change_id>            POST    L    F     F     F       F     F       A     L
+/admin/users                                             GET     L    F     F     F       F     F       A     L
+/admin/users/<int:user_id>                               GET     L    F     F     F       F     F       A     L
+/admin/users/<int:user_id>/active                        POST    L    F     F     F       F     F       A     L
+/admin/users/<int:user_id>/pool-manager                  POST    L    F     F     F       F     F       A     L
+/admin/users/<int:user_id>/role                          POST    L    F     F     F       F     F       A     L
+/api/v1/openapi.json                                     GET     A    A     A     A       A     A       A     A
+/api/v1/pools/<slug>/eligibility/<user_id>               GET     U    U     U     U       U     U       U     A
+/api/v1/pools/<slug>/eligible-workers                    GET     U    U     U     U       U     U       U     A
+/api/v1/users/<user_id>/certificates                     GET     U    U     U     U       U     U       U     A
+/attempts/<int:attempt_id>                               GET     L    A     N     N       N     N       N     L
+/attempts/<int:attempt_id>                               POST    L    A     N     N       N     N       N     L
+/attempts/<int:attempt_id>/review                        GET     L    A     N     N       N     N       N     L
+/attempts/<int:attempt_id>/submit                        GET     L    A     N     N       N     N       N     L
+/attempts/<int:attempt_id>/submit                        POST    L    A     N     N       N     N       N     L
+/certificates                                            GET     L    A     A     A       A     A       A     L
+/certificates/<code>                                     GET     L    A     N     N       N     N       A     L
+/certificates/<code>/badge.png                           GET     L    N     N     N       N     N       N     L
+/certificates/<code>/badge.svg                           GET     L    A     N     N       N     N       A     L
+/certificates/<code>/certificate.pdf                     GET     L    A     N     N       N     N       A     L
+/certificates/<code>/credential.jwt                      GET     L    A     N     N       N     N       A     L
+/certifications/<slug>                                   GET     A    A     A     A       A     A       A     A
+/certifications/<slug>/badge.png                         GET     A    A     A     A       A     A       A     A
+/certifications/<slug>/badge.svg                         GET     A    A     A     A       A     A       A     A
+/courses/                                                GET     A    A     A     A       A     A       A     A
+/courses/<slug>                                          GET     A    A     A     A       A     A       A     A
+/courses/<slug>/enrol                                    POST    L    A     A     A       A     A       A     L
+/courses/<slug>/lessons/<lesson_slug>                    GET     L    A     A     A       A     A       A     L
+/courses/<slug>/lessons/<lesson_slug>/complete           POST    L    A     A     A       A     A       A     L
+/courses/<slug>/quizzes/<key>                            GET     L    A     A     A       A     A       A     L
+/courses/<slug>/quizzes/<key>/start                      POST    L    A     A     A       A     A       A     L
+/courses/<slug>/quizzes/<key>/statistics                 GET     L    F     F     F       A     F       A     L
+/credentials/<code>                                      GET     A    A     A     A       A     A       A     A
+/credentials/revocations                                 GET     A    A     A     A       A     A       A     A
+/dashboard                                               GET     L    A     A     A       A     A       A     L
+/earnings                                                GET     L    A     A     A       A     A       A     L
+/healthz                                                 GET     A    A     A     A       A     A       A     A
+/issuer                                                  GET     A    A     A     A       A     A       A     A
+/manage/api-tokens                                       GET     L    F     F     F       F     F       A     L
+/manage/api-tokens                                       POST    L    F     F     F       F     F       A     L
+/manage/api-tokens/<int:token_id>                        GET     L    F     F     F       F     F       A     L
+/manage/api-tokens/<int:token_id>                        POST    L    F     F     F       F     F       A     L
+/manage/api-tokens/<int:token_id>/revoke                 POST    L    F     F     F       F     F       A     L
+/manage/bonuses                                          POST    L    F     F     F       F     F       A     L
+/manage/payout-lines/<int:line_id>                       POST    L    F     F     F       F     F       A     L
+/manage/payouts                                          GET     L    F     F     F       F     F       A     L
+/manage/payouts                                          POST    L    F     F     F       F     F       A     L
+/manage/payouts/<int:batch_id>                           GET     L    F     F     F       F     F       A     L
+/manage/payouts/<int:batch_id>.csv                       GET     L    F     F     F       F     F       A     L
+/manage/pools                                            GET     L    F     F     F       F     A       A     L
+/manage/pools/<int:pool_id>/edit                         GET     L    F     F     F       F     A       A     L
+/manage/pools/<int:pool_id>/edit                         POST    L    F     F     F       F     A       A     L
+/manage/pools/<int:pool_id>/tasks                        GET     L    F     F     F       F     A       A     L
+/manage/pools/<int:pool_id>/tasks                        POST    L    F     F     F       F     A       A     L
+/manage/pools/new                                        GET     L    F     F     F       F     A       A     L
+/manage/pools/new                                        POST    L    F     F     F       F     A       A     L
+/manage/review                                           GET     L    F     F     F       F     A       A     L
+/manage/review                                           POST    L    F     F     F       F     A       A     L
+/manage/suspensions/<int:suspension_id>/lift             POST    L    F     F     F       F     A       A     L
+/media/<key>/<variant>.<ext>                             GET     A    A     A     A       A     A       A     A
+/pools                                                   GET     L    A     A     A       A     A       A     L
+/pools/<slug>                                            GET     L    A     A     A       A     A       A     L
+/pools/<slug>/claim                                      POST    L    A     A     A       A     A       A     L
+/static/<path:filename>                                  GET     A    A     A     A       A     A       A     A
+/studio/                                                 GET     L    F     F     A       A     F       A     L
+/studio/<slug>/                                          GET     L    F     F     F       A     F       A     L
+/studio/<slug>/certifications                            GET     L    F     F     F       A     F       A     L
+/studio/<slug>/certifications/<cert_slug>                GET     L    F     F     F       A     F       A     L
+/studio/<slug>/certifications/<cert_slug>                POST    L    F     F     F       A     F       A     L
+/studio/<slug>/certifications/new                        GET     L    F     F     F       A     F       A     L
+/studio/<slug>/certifications/new                        POST    L    F     F     F       A     F       A     L
+/studio/<slug>/details                                   GET     L    F     F     F       A     F       A     L
+/studio/<slug>/details                                   POST    L    F     F     F       A     F       A     L
+/studio/<slug>/export                                    GET     L    F     F     F       A     F       A     L
+/studio/<slug>/export.zip                                GET     L    F     F     F       A     F       A     L
+/studio/<slug>/learners                                  GET     L    F     F     F       A     F       A     L
+/studio/<slug>/learners.csv                              GET     L    F     F     F       A     F       A     L
+/studio/<slug>/lessons/<lesson_slug>                     GET     L    F     F     F       A     F       A     L
+/studio/<slug>/lessons/<lesson_slug>                     POST    L    F     F     F       A     F       A     L
+/studio/<slug>/lessons/<lesson_slug>/archive             POST    L    F     F     F       A     F       A     L
+/studio/<slug>/lessons/<lesson_slug>/move                POST    L    F     F     F       A     F       A     L
+/studio/<slug>/modules                                   POST    L    F     F     F       A     F       A     L
+/studio/<slug>/modules/<module_slug>/archive             POST    L    F     F     F       A     F       A     L
+/studio/<slug>/modules/<module_slug>/edit                GET     L    F     F     F       A     F       A     L
+/studio/<slug>/modules/<module_slug>/edit                POST    L    F     F     F       A     F       A     L
+/studio/<slug>/modules/<module_slug>/lessons             POST    L    F     F     F       A     F       A     L
+/studio/<slug>/modules/<module_slug>/move                POST    L    F     F     F       A     F       A     L
+/studio/<slug>/preview                                   GET     L    F     F     F       A     F       A     L
+/studio/<slug>/preview/<lesson_slug>                     GET     L    F     F     F       A     F       A     L
+/studio/<slug>/publish                                   POST    L    F     F     F       A     F       A     L
+/studio/<slug>/questions                                 GET     L    F     F     F       A     F       A     L
+/studio/<slug>/questions.gift                            GET     L    F     F     F       A     F       A     L
+/studio/<slug>/questions/<key>                           GET     L    F     F     F       A     F       A     L
+/studio/<slug>/questions/<key>                           POST    L    F     F     F       A     F       A     L
+/studio/<slug>/questions/<key>/preview                   GET     L    F     F     F       A     F       A     L
+/studio/<slug>/questions/<key>/remove                    POST    L    F     F     F       A     F       A     L
+/studio/<slug>/questions/import                          POST    L    F     F     F       A     F       A     L
+/studio/<slug>/questions/new                             GET     L    F     F     F       A     F       A     L
+/studio/<slug>/questions/new                             POST    L    F     F     F       A     F       A     L
+/studio/<slug>/quizzes                                   GET     L    F     F     F       A     F       A     L
+/studio/<slug>/quizzes/<key>                             GET     L    F     F     F       A     F       A     L
+/studio/<slug>/quizzes/<key>                             POST    L    F     F     F       A     F       A     L
+/studio/<slug>/staff                                     GET     L    F     F     F       A     F       A     L
+/studio/<slug>/staff                                     POST    L    F     F     F       F     F       A     L
+/studio/<slug>/staff/<int:user_id>/remove                POST    L    F     F     F       F     F       A     L
+/studio/import                                           GET     L    F     F     A       A     F       A     L
+/studio/import                                           POST    L    F     F     A       A     F       A     L
+/studio/new                                              GET     L    F     F     A       A     F       A     L
+/studio/new                                              POST    L    F     F     A       A     F       A     L
+/verify                                                  GET     A    A     A     A       A     A       A     A
+/verify                                                  POST    A    A     A     A       A     A       A     A
+/verify.json                                             POST    A    A     A     A       A     A       A     A
+/verify/<code>                                           GET     A    A     A     A       A     A       A     A
+/work/<int:assignment_id>                                GET     L    A     N     N       N     N       N     L
+/work/<int:assignment_id>                                POST    L    A     N     N       N     N       N     L
 """
 
 
@@ -166,11 +216,16 @@ def world(app, make):
         "owner": make.user(name="Owner Learner"),
         "other": make.user(name="Other Learner"),
         "trainer": make.user(Role.TRAINER),
+        "coach": make.user(Role.TRAINER),
         "manager": make.user(),
         "admin": make.user(Role.ADMIN),
     }
-    course = make.course(modules=1, lessons_per_module=2)
-    quiz = make.quiz(course, module=1)
+    # A course with a studio working copy (module "basics", lessons first-lesson…, quizzes
+    # "basics" and "exam", questions q-one…), co-trained by `coach`.
+    course = studio_course(app, make, co_trainers=[users["coach"]])
+    with app.app_context():
+        quiz = db.session.scalar(select(Quiz).where(Quiz.course_id == course.id, Quiz.key == "basics"))
+        db.session.expunge(quiz)
     certification = make.certification(course, quiz=None)
     certificate = make.certificate(users["owner"], certification)
     pool = make.pool(certification=certification)
@@ -196,13 +251,16 @@ def world(app, make):
         db.session.flush()
         values = {
             "course": course.slug,
-            "lesson_slug": "lesson-1-1",
+            "lesson_slug": "first-lesson",
+            "module_slug": "basics",
+            "question": "q-one",
             "key": quiz.key,
             "attempt_id": attempt.id,
             "code": db.session.get(Certificate, certificate.id).code,
             "certificate_id": certificate.id,
             "certification_id": certification.id,
             "certification": certification.slug,
+            "cert_slug": certification.slug,
             "pool": pool.slug,
             "pool_id": pool.id,
             "assignment_id": assignment.id,
@@ -234,6 +292,8 @@ def _url(rule, values: dict) -> str:
                 arguments[name] = values["course"]
         elif name == "key" and rule.endpoint.startswith("media."):
             arguments[name] = values["media_key"]
+        elif name == "key" and "question" in rule.endpoint:
+            arguments[name] = values["question"]
         else:
             arguments[name] = values[name]
     return rule.build(arguments, append_unknown=False)[1]

@@ -260,10 +260,9 @@ def _direction() -> str:
 
 @bp.post("/<slug>/modules/<module_slug>/move")
 def move_module(slug: str, module_slug: str):
-    direction = _direction()
     return _structure_change(
         slug,
-        lambda course, version: structure.move_module(course, version, current_user, module_slug, direction),
+        lambda course, version: structure.move_module(course, version, current_user, module_slug, _direction()),
         _("Module moved."),
         f"#module-{module_slug}",
     )
@@ -280,10 +279,9 @@ def archive_module(slug: str, module_slug: str):
 
 @bp.post("/<slug>/lessons/<lesson_slug>/move")
 def move_lesson(slug: str, lesson_slug: str):
-    direction = _direction()
     return _structure_change(
         slug,
-        lambda course, version: structure.move_lesson(course, version, current_user, lesson_slug, direction),
+        lambda course, version: structure.move_lesson(course, version, current_user, lesson_slug, _direction()),
         _("Lesson moved."),
         f"#lesson-{lesson_slug}",
     )

@@ -27,6 +27,7 @@ from samaschool.pools import api_tokens, money, review, work
 from samaschool.pools.models import Pool
 from tests.browser.conftest import follow, log_in
 from tests.factories import PASSWORD
+from tests.studio.helpers import studio_course
 
 WIDTHS = (320, 1280)
 BLOCKING = ("serious", "critical")
@@ -45,7 +46,12 @@ NOT_PAGES = {
     "certification.credential_jwt": "a download",
     "certification.baked_badge": "a download",
     "certification.badge": "an SVG image",
+    "certification.baked_badge_png": "a download",
+    "certification.badge_png": "a PNG image",
     "pool_admin.batch_csv": "a download",
+    "studio.learners_csv": "a download",
+    "studio.export": "a download",
+    "studio.export_gift": "a download",
     "media.file": "images and sound",
 }
 
@@ -233,6 +239,11 @@ def pages(site: Site) -> list[tuple[str, str, str]]:
         ("learner", "auth.sessions", "/account/sessions"),
         ("learner", "auth.sessions", "/account/sessions"),
         ("trainer", "assessments.statistics", f"{course}/quizzes/{site.module_quiz}/statistics"),
+        ("trainer", "studio.staff", f"/studio/{site.course}/staff"),
+        ("trainer", "studio.learners", f"/studio/{site.course}/learners"),
+        ("trainer", "studio.certifications", f"/studio/{site.course}/certifications"),
+        ("trainer", "studio.edit_certification", f"/studio/{site.course}/certifications/new"),
+        ("trainer", "studio.edit_certification", f"/studio/{site.course}/certifications/{site.certification_slug}"),
         ("trainer", "auth.make_reset_link", "/account/reset-links/new"),
         ("manager", "pool_admin.pools", "/manage/pools"),
         ("manager", "pool_admin.edit_pool", "/manage/pools/new"),
@@ -254,6 +265,32 @@ def pages(site: Site) -> list[tuple[str, str, str]]:
     ]
 
 
+def studio_pages(slug: str) -> list[tuple[str, str, str]]:
+    """The studio's pages for a course with a working copy (tests/studio/helpers.py)."""
+    studio = f"/studio/{slug}"
+    return [
+        ("trainer", "studio.index", "/studio/"),
+        ("trainer", "studio.new_course", "/studio/new"),
+        ("trainer", "studio.import_course", "/studio/import"),
+        ("trainer", "studio.course", f"{studio}/"),
+        ("trainer", "studio.details", f"{studio}/details"),
+        ("trainer", "studio.edit_module", f"{studio}/modules/basics/edit"),
+        ("trainer", "studio.lesson", f"{studio}/lessons/first-lesson"),
+        ("trainer", "studio.preview_course", f"{studio}/preview"),
+        ("trainer", "studio.preview_lesson", f"{studio}/preview/first-lesson"),
+        ("trainer", "studio.export_page", f"{studio}/export"),
+        ("trainer", "studio.questions", f"{studio}/questions"),
+        ("trainer", "studio.new_question", f"{studio}/questions/new"),
+        ("trainer", "studio.new_question", f"{studio}/questions/new?type=multiple_response"),
+        ("trainer", "studio.new_question", f"{studio}/questions/new?type=image_region"),
+        ("trainer", "studio.edit_question", f"{studio}/questions/q-one"),
+        ("trainer", "studio.preview_question", f"{studio}/questions/q-one/preview"),
+        ("trainer", "studio.quizzes", f"{studio}/quizzes"),
+        ("trainer", "studio.quiz", f"{studio}/quizzes/basics"),
+        ("trainer", "studio.quiz", f"{studio}/quizzes/exam"),
+    ]
+
+
 def blocking_violations(page) -> list[str]:
     results = Axe().run(page, options={"resultTypes": ["violations"]})
     found = []
@@ -272,7 +309,11 @@ def test_every_page_has_no_serious_axe_finding_at_320_and_1280_px(app, live_serv
         "admin": make.user(Role.ADMIN, name="Amina Admin"),
     }
     site = build_site(app, make, people["learner"], people["manager"], people["admin"])
-    visits = pages(site)
+    with app.app_context():  # the trainer sees the statistics of the courses they co-train
+        course = db.session.scalar(select(Course).where(Course.slug == site.course))
+    make.staff(course, people["trainer"])
+    studio = studio_course(app, make, people["trainer"]).slug
+    visits = pages(site) + studio_pages(studio)
 
     get_endpoints = {
         rule.endpoint
