@@ -63,12 +63,35 @@ def build_course(page, live_server: str) -> None:
     assert "Lesson saved in the draft." in page.content()
 
 
+def add_question_and_quiz(page) -> None:
+    """A single-choice question on the lesson, and the module's quiz made of it."""
+    follow(page.get_by_role("link", name="Questions", exact=True))
+    follow(page.get_by_role("link", name="Single choice"))
+    page.get_by_label("Id", exact=True).fill("main-tag-shoe")
+    page.get_by_label("Lesson it assesses").select_option(label="One photo, one main tag")
+    page.get_by_label("Question (Markdown)").fill("A photo shows one running shoe. Which main tag fits?")
+    page.get_by_label("Choice 1", exact=True).fill("Footwear")
+    page.get_by_label("Right answer (Choice 1)").check()
+    page.get_by_label("Choice 2", exact=True).fill("Bags")
+    page.get_by_label("Name of the new file: questions/….yml").fill("tags")
+    follow(page.get_by_role("button", name="Save").last)
+    assert "Question saved in the draft (questions/tags.yml)" in page.content()
+
+    follow(page.get_by_role("link", name="Quizzes", exact=True))
+    follow(page.locator("tr", has_text="Module: Tags that pools accept").get_by_role("link", name="Add a quiz"))
+    page.get_by_label("Pass mark, percent").fill("100")
+    page.get_by_role("checkbox", name="main-tag-shoe").check()
+    follow(page.get_by_role("button", name="Save").last)
+    assert "Quiz saved in the draft (tags/quiz.yml)" in page.content()
+
+
 def test_a_trainer_builds_publishes_and_a_learner_takes_a_course_without_javascript(live_server, browser, make):
     trainer = make.user(Role.TRAINER, name="Baraka Trainer")
     learner = make.user(name="Akinyi Odhiambo")
     page = _no_js(browser)
     log_in(page, live_server, trainer.email, PASSWORD)
     build_course(page, live_server)
+    add_question_and_quiz(page)
 
     follow(page.get_by_role("link", name="Outline"))
     follow(page.get_by_role("link", name="Preview as a learner"))
@@ -86,4 +109,9 @@ def test_a_trainer_builds_publishes_and_a_learner_takes_a_course_without_javascr
     assert reader.get_by_role("heading", name="One photo, one main tag").is_visible()
     assert reader.locator(".lesson-body picture img").get_attribute("alt") == "A blue running shoe on a white table"
     assert reader.get_by_text("Listen (").is_visible()
-    follow(reader.get_by_role("button", name="Mark complete"))
+    follow(reader.get_by_role("button", name="Mark complete"))  # the last lesson leads to the quiz
+    follow(reader.get_by_role("button", name="Start attempt"))
+    reader.get_by_label("Footwear").check()
+    follow(reader.get_by_role("button", name="Submit all answers"))
+    assert "You passed" in reader.content()
+    screenshot(reader, "studio-course-taken")
