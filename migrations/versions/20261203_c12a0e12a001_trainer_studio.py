@@ -32,8 +32,12 @@ def upgrade():
         sa.Column("role", sa.String(length=20), nullable=False),
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("role IN ('owner', 'co_trainer')", name=op.f("ck_course_staff_role_valid")),
-        sa.ForeignKeyConstraint(["course_id"], ["courses.id"], name=op.f("fk_course_staff_course_id_courses"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_course_staff_user_id_users"), ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["courses.id"], name=op.f("fk_course_staff_course_id_courses"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_course_staff_user_id_users"), ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_course_staff")),
         sa.UniqueConstraint("course_id", "user_id", name=op.f("uq_course_staff_course_id_user_id")),
     )
@@ -52,8 +56,12 @@ def upgrade():
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("text IS NOT NULL OR media_key IS NOT NULL", name=op.f("ck_course_files_text_or_media")),
         sa.CheckConstraint("version >= 1", name=op.f("ck_course_files_version_positive")),
-        sa.ForeignKeyConstraint(["course_id"], ["courses.id"], name=op.f("fk_course_files_course_id_courses"), ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["updated_by_id"], ["users.id"], name=op.f("fk_course_files_updated_by_id_users"), ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["course_id"], ["courses.id"], name=op.f("fk_course_files_course_id_courses"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["updated_by_id"], ["users.id"], name=op.f("fk_course_files_updated_by_id_users"), ondelete="SET NULL"
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_course_files")),
         sa.UniqueConstraint("course_id", "path", name=op.f("uq_course_files_course_id_path")),
     )
