@@ -320,6 +320,7 @@ def _register_cli(app: Flask) -> None:
     from samaschool.certification.cli import certs_cli
     from samaschool.content.cli import courses_cli
     from samaschool.database_cli import database_cli
+    from samaschool.demo.cli import demo_cli
     from samaschool.jobs import jobs_cli
     from samaschool.mail import mail_cli
     from samaschool.pools.cli import pools_cli
@@ -332,6 +333,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(database_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(demo_cli)
 
 
 def _register_templates(app: Flask) -> None:
