@@ -203,9 +203,11 @@ def _register_blueprints(app: Flask) -> None:
     app.after_request(set_security_headers)
 
     from samaschool.certification.services import on_progress
+    from samaschool.learning.services import record_completion
     from samaschool.signals import progress_made
 
     progress_made.connect(on_progress)
+    progress_made.connect(record_completion)  # enrolments.completed_at, for the statistics
     app.after_request(buffer_static_file)  # after_request hooks run last-registered first
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from samaschool.db_types import UTCDateTime, check, one_of, utcnow
@@ -85,7 +85,11 @@ class Lesson(db.Model):
 
 class Enrolment(db.Model):
     __tablename__ = "enrolments"
-    __table_args__ = (UniqueConstraint("user_id", "course_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "course_id"),
+        Index("ix_enrolments_course_completed", "course_id", "completed_at"),
+        Index("ix_enrolments_enrolled_at", "enrolled_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -94,6 +98,9 @@ class Enrolment(db.Model):
     # "Continue where you left off": the lesson last opened, and when.
     last_lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lessons.id", ondelete="SET NULL"))
     last_activity_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When every live lesson was done and every live quiz passed (learning.services keeps it; the
+    # statistics count completions from it rather than from a million progress rows).
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     course: Mapped[Course] = relationship()
     last_lesson: Mapped[Lesson | None] = relationship()

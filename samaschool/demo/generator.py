@@ -98,7 +98,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "course_staff": _columns("id course_id user_id role added_at"),
     "payout_batches": _columns("id created_at created_by_id currency threshold_minor"),
-    "enrolments": _columns("id user_id course_id enrolled_at last_lesson_id last_activity_at"),
+    "enrolments": _columns("id user_id course_id enrolled_at last_lesson_id last_activity_at completed_at"),
     "lesson_progress": _columns("id user_id lesson_id completed_at"),
     "attempts": _columns(
         "id quiz_id user_id number state started_at deadline_at submitted_at score_points max_points "
@@ -584,6 +584,7 @@ class Generation:
                 b.time(enrolled),
                 last_lesson,
                 b.time(last_activity) if last_activity is not None else None,
+                b.time(last_activity) if complete and last_activity is not None else None,
             ),
         )
         return {"complete": complete, "done_at": last_activity, "passes": passes, "last": last_activity or enrolled}

@@ -250,6 +250,21 @@ def courses_progress_for(user_id: int, course_ids) -> dict[int, Progress]:
     }
 
 
+def record_completion(sender=None, *, user_id: int, course_id: int, **_extra) -> bool:
+    """On progress (signals.progress_made): the first time the learner's course is complete, note
+    when on the enrolment. Later changes to the course do not take a completion back."""
+    enrolment = db.session.scalar(
+        select(Enrolment).where(Enrolment.user_id == user_id, Enrolment.course_id == course_id)
+    )
+    if enrolment is None or enrolment.completed_at is not None:
+        return False
+    if not course_progress_for(user_id, course_id).complete:
+        return False
+    enrolment.completed_at = utcnow()
+    db.session.flush()
+    return True
+
+
 def module_progress(user_id: int, course_id: int) -> tuple[int, int]:
     """(modules complete, modules) for one course: a module is complete when its lessons are
     done and its quiz, if it has one, is passed."""

@@ -52,3 +52,26 @@ def test_payout_lines_keep_the_name_and_account_their_worker_has_at_the_upgrade(
         (2, "name-1", None),
         (3, "name-2", "payout_account-2"),
     ]
+
+
+def test_enrolments_learn_when_their_course_was_completed(empty_database, tmp_path):
+    """Row i of every table points at row i of its parents: enrolment i is user i in course i, whose
+    one lesson is lesson i and one quiz is quiz i (attempted by user i)."""
+    app = create_app(config.for_tests(str(tmp_path / "instance"), empty_database))
+    with app.app_context():
+        command.upgrade(alembic_config(), "c12a0e12a001")
+        with db.engine.begin() as connection:
+            fill(connection, allowed_values(db.metadata))
+            for table in ("modules", "lessons", "quizzes"):
+                connection.execute(text(f"UPDATE {table} SET archived_at = NULL"))  # noqa: S608
+            connection.execute(text("UPDATE quizzes SET archived_at = CURRENT_TIMESTAMP WHERE id = 3"))
+            connection.execute(text("UPDATE attempts SET passed = (id <> 2)"))
+        command.upgrade(alembic_config(), "d13a0e13a001")
+        with db.engine.connect() as connection:
+            rows = dict(connection.execute(text("SELECT id, completed_at FROM enrolments")).all())
+            lesson = connection.execute(text("SELECT completed_at FROM lesson_progress WHERE id = 1")).scalar()
+            passed = connection.execute(text("SELECT submitted_at FROM attempts WHERE id = 1")).scalar()
+        db.engine.dispose()
+    assert rows[2] is None  # its quiz was never passed
+    assert rows[1] is not None and str(rows[1])[:10] == str(max(lesson, passed))[:10]  # the later of the two
+    assert rows[3] is not None  # an archived quiz does not count
