@@ -181,6 +181,7 @@ def _register_blueprints(app: Flask) -> None:
     from samaschool.media.views import bp as media_bp
     from samaschool.pools.manage_views import bp as pool_admin_bp
     from samaschool.pools.views import bp as pools_bp
+    from samaschool.reports import register_views as report_views
     from samaschool.studio import register_views as studio_views
     from samaschool.web import buffer_static_file, set_security_headers
 
@@ -198,6 +199,7 @@ def _register_blueprints(app: Flask) -> None:
         api_bp,
         media_bp,
         studio_views(),
+        report_views(),
     ):
         app.register_blueprint(blueprint)
     app.after_request(set_security_headers)
