@@ -50,6 +50,12 @@ def upgrade():
         batch_op.add_column(sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index("ix_enrolments_course_completed", ["course_id", "completed_at"], unique=False)
         batch_op.create_index("ix_enrolments_enrolled_at", ["enrolled_at"], unique=False)
+    with op.batch_alter_table("attempts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_attempts_quiz_state_passed",
+            ["quiz_id", "state", "passed", "user_id", "number", "submitted_at"],
+            unique=False,
+        )
     op.get_bind().execute(
         sa.text(
             f"""
@@ -66,6 +72,8 @@ def upgrade():
 def downgrade():
     # Name every table and column this drops; it refuses while they hold data (tests check this).
     refuse_data_loss(derived={"enrolments": ["completed_at"]})
+    with op.batch_alter_table("attempts", schema=None) as batch_op:
+        batch_op.drop_index("ix_attempts_quiz_state_passed")
     with op.batch_alter_table("enrolments", schema=None) as batch_op:
         batch_op.drop_index("ix_enrolments_enrolled_at")
         batch_op.drop_index("ix_enrolments_course_completed")

@@ -102,6 +102,8 @@ class Attempt(db.Model):
         check("score_percent_range", "score_percent IS NULL OR score_percent BETWEEN 0 AND 100"),
         # The attempt number is what makes "at most N attempts" hold under parallel requests.
         UniqueConstraint("quiz_id", "user_id", "number"),
+        # The statistics: pass rates and attempts-to-pass per quiz, read from the index alone.
+        Index("ix_attempts_quiz_state_passed", "quiz_id", "state", "passed", "user_id", "number", "submitted_at"),
         # At most one open attempt per learner and quiz.
         Index(
             "uq_attempts_one_open",

@@ -21,6 +21,8 @@ from samaschool.studio.access import taught_course_ids
 
 # The countries Samaschool works in first; any other country a learner gave is offered after them.
 MAIN_COUNTRIES = ("KE", "UG", "IN", "US")
+# Dates a period may use: anything else is a typing slip (and 9999-12-31 has no next day).
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,13 @@ def read_filters(args, scope: Scope) -> tuple[Filters, FilterForm, list[str]]:
     form.validate()
     problems = [f"{form[name].label.text}: {' '.join(errors)}" for name, errors in form.errors.items()]
     start, end = form.start.data, form.end.data
+    for name in ("start", "end"):
+        value = form[name].data
+        if value is not None and not (EARLIEST <= value <= LATEST):
+            problems.append(
+                str(_l("%(field)s: give a date from 2000 to 2100; it was left out.")) % {"field": form[name].label.text}
+            )
+            start, end = (None, end) if name == "start" else (start, None)
     if start and end and end < start:
         problems.append(str(_l("The period ends before it starts: the dates were left out.")))
         start = end = None

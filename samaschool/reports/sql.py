@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Float, String, and_, case, cast, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 
 class days_between(FunctionElement):
@@ -38,6 +39,9 @@ class period_start(FunctionElement):
     type = String()
     inherit_cache = True
     name = "period_start"
+    # The unit is part of the compiled SQL, so it must be part of the statement cache key too
+    # (otherwise a "week" query would reuse the SQL compiled for "month").
+    _traverse_internals = FunctionElement._traverse_internals + [("unit", InternalTraversal.dp_string)]
 
     def __init__(self, column, unit: str):
         if unit not in ("week", "month", "day"):

@@ -27,8 +27,8 @@ class Column:
     # text | people (a count of people: small ones suppressed) | count (of things: never
     # suppressed) | percent (0 to 100, or None) | number | days | hours | money (already formatted)
     kind: str = "text"
-    # For a percent computed from a count of people: the key of that count, so the share of a
-    # suppressed group is suppressed too.
+    # For a figure computed from a count of people (a share, a median): the key of that count
+    # (it may be a row key no column shows), so the figure of a suppressed group is suppressed too.
     base: str | None = None
 
 
@@ -74,7 +74,7 @@ def is_suppressed(row: dict[str, Any], column: Column) -> bool:
     if column.kind == "people":
         value = row.get(column.key)
         return value is not None and 0 < value < SMALLEST_GROUP
-    if column.kind == "percent" and column.base:
+    if column.base:
         base = row.get(column.base)
         return base is not None and 0 < base < SMALLEST_GROUP
     return False

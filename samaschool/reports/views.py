@@ -24,6 +24,10 @@ def _load_reports() -> None:
         except ModuleNotFoundError as error:  # pragma: no cover - while a report is being written
             if error.name != f"samaschool.reports.{name}":
                 raise
+    # Tabs and /reports/ follow REPORT_MODULES, whichever module happened to be imported first.
+    for name in REPORT_MODULES:
+        if name in REPORTS:
+            REPORTS[name] = REPORTS.pop(name)
 
 
 _load_reports()

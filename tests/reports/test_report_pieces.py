@@ -96,3 +96,12 @@ def test_a_trainer_can_filter_only_by_their_own_courses(app, make):
         filters, form, problems = read_filters(MultiDict({"course": theirs.slug}), Scope.of(user))
         choices = [value for value, _label in form.course.choices]
     assert filters.course is None and problems and choices == ["", mine.slug]
+
+
+def test_a_date_far_outside_the_platform_s_life_is_left_out_with_a_message(app, client, auth, make):
+    admin = make.user(Role.ADMIN)
+    auth.login(admin.email)
+    response = client.get("/reports/cohorts?end=9999-12-31&start=1066-10-14")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert page.count("give a date from 2000 to 2100") == 2
