@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, select
+from sqlalchemy import JSON, ForeignKey, String, Text, func, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from samaschool.auth.models import User
 from samaschool.db_types import UTCDateTime, utcnow
 from samaschool.extensions import db
 
@@ -51,7 +52,17 @@ def record(
     return entry
 
 
-def entries_query(action: str | None = None, target_type: str | None = None, target_id: int | None = None):
+def entries_query(
+    action: str | None = None,
+    target_type: str | None = None,
+    target_id: int | None = None,
+    *,
+    actor: str = "",
+    start: date | None = None,
+    end: date | None = None,
+):
+    """Entries, newest first. `actor`: part of the name or email of who acted (any case);
+    `start` and `end`: UTC days, both included."""
     query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
     if action:
         query = query.where(AuditEntry.action == action)
@@ -59,4 +70,16 @@ def entries_query(action: str | None = None, target_type: str | None = None, tar
         query = query.where(AuditEntry.target_type == target_type)
     if target_id is not None:
         query = query.where(AuditEntry.target_id == target_id)
+    if actor := actor.strip().lower():
+        escaped = actor.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        actors = select(User.id).where(
+            # Emails are stored in lower case (auth.services.normalise_email).
+            or_(User.email.like(pattern, escape="\\"), func.lower(User.name).like(pattern, escape="\\"))
+        )
+        query = query.where(AuditEntry.actor_id.in_(actors))
+    if start is not None:
+        query = query.where(AuditEntry.created_at >= datetime.combine(start, time.min, tzinfo=UTC))
+    if end is not None and end < date.max:
+        query = query.where(AuditEntry.created_at < datetime.combine(end + timedelta(days=1), time.min, tzinfo=UTC))
     return query

@@ -142,6 +142,9 @@ MATRIX = """
 /pools                                                   GET     L    A     A     A       A     A       A     L
 /pools/<slug>                                            GET     L    A     A     A       A     A       A     L
 /pools/<slug>/claim                                      POST    L    A     A     A       A     A       A     L
+/reports/                                                GET     L    F     F     A       A     F       A     L
+/reports/<name>                                          GET     L    F     F     A       A     F       A     L
+/reports/<name>/<table>.csv                              GET     L    F     F     A       A     F       A     L
 /static/<path:filename>                                  GET     A    A     A     A       A     A       A     A
 /studio/                                                 GET     L    F     F     A       A     F       A     L
 /studio/<slug>/                                          GET     L    F     F     F       A     F       A     L
@@ -254,6 +257,8 @@ def world(app, make):
             "lesson_slug": "first-lesson",
             "module_slug": "basics",
             "question": "q-one",
+            "name": "certifications",
+            "table": "status",
             "key": quiz.key,
             "attempt_id": attempt.id,
             "code": db.session.get(Certificate, certificate.id).code,

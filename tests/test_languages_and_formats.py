@@ -125,7 +125,8 @@ def test_audit_actions_are_named_in_the_readers_language(app, make):
     client = logged_in(app, admin)
     english = page(client, "/admin/audit")
     assert f"<td>Role changed · User #{learner.id}</td>" in english
-    assert "user.role_changed" not in english and "users#" not in english
+    shown = re.sub(r"<select.*?</select>", "", english, flags=re.S)  # the search's options carry the codes
+    assert "user.role_changed" not in shown and "users#" not in shown
 
     with app.app_context():
         db.session.execute(update(User).where(User.id == admin.id).values(preferred_language="sw"))

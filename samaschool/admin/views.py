@@ -6,7 +6,14 @@ from flask_login import current_user
 
 from samaschool import audit
 from samaschool.admin import services
-from samaschool.admin.forms import ROLE_NAMES, ActivationForm, PayoutDecisionForm, RoleForm, UserSearchForm
+from samaschool.admin.forms import (
+    ROLE_NAMES,
+    ActivationForm,
+    AuditSearchForm,
+    PayoutDecisionForm,
+    RoleForm,
+    UserSearchForm,
+)
 from samaschool.auth import payout_accounts
 from samaschool.auth.models import PayoutAccountChange, User
 from samaschool.auth.services import active_session_count
@@ -108,9 +115,11 @@ def set_active(user_id: int):
 
 @bp.get("/audit")
 def audit_log():
-    query = audit.entries_query(action=request.args.get("action") or None)
+    form = AuditSearchForm(request.args)
+    query = audit.entries_query(**form.search())
     page = db.paginate(query, page=page_arg(), per_page=50, error_out=False)
-    return render_template("admin/audit.html", page=page)
+    searching = any(value for key, value in request.args.items() if key != "page")
+    return render_template("admin/audit.html", page=page, form=form, searching=searching)
 
 
 @bp.post("/users/<int:user_id>/pool-manager")

@@ -52,6 +52,7 @@ NOT_PAGES = {
     "studio.learners_csv": "a download",
     "studio.export": "a download",
     "studio.export_gift": "a download",
+    "reports.table_csv": "a download",
     "media.file": "images and sound",
 }
 
@@ -291,6 +292,15 @@ def studio_pages(slug: str) -> list[tuple[str, str, str]]:
     ]
 
 
+def report_pages() -> list[tuple[str, str, str]]:
+    """Every statistics page, for an admin (and the trainer's scoped view of one)."""
+    from samaschool.reports.tables import REPORTS
+
+    visits = [("admin", "reports.index", "/reports/"), ("trainer", "reports.report", "/reports/funnel")]
+    visits += [("admin", "reports.report", f"/reports/{name}?country=KE") for name in REPORTS]
+    return visits
+
+
 def blocking_violations(page) -> list[str]:
     results = Axe().run(page, options={"resultTypes": ["violations"]})
     found = []
@@ -313,7 +323,7 @@ def test_every_page_has_no_serious_axe_finding_at_320_and_1280_px(app, live_serv
         course = db.session.scalar(select(Course).where(Course.slug == site.course))
     make.staff(course, people["trainer"])
     studio = studio_course(app, make, people["trainer"]).slug
-    visits = pages(site) + studio_pages(studio)
+    visits = pages(site) + studio_pages(studio) + report_pages()
 
     get_endpoints = {
         rule.endpoint
