@@ -133,21 +133,11 @@ def import_course():
 
 @bp.get("/<slug>/")
 def course(slug: str):
-    course = access.course_for_editing(slug)
-    outline = structure.outline(course)
-    return render_template(
-        "studio/course.html",
-        course=course,
-        outline=outline,
-        module_form=NewModuleForm(formdata=None, version=outline.version if outline else ""),
-        lesson_form=NewLessonForm(formdata=None),
-        action=ActionForm(),
-        unpublished=files.has_unpublished_changes(course) if outline else False,
-        problems=[],
-    )
+    return _course_page_with(access.course_for_editing(slug), status=200)
 
 
 def _course_page_with(course, *, problems=(), module_form=None, lesson_form=None, lesson_module=None, status=422):
+    """The outline page: as it is (GET), or again with a form's errors or publishing's problems."""
     outline = structure.outline(course)
     return (
         render_template(
