@@ -66,14 +66,27 @@ def base_url() -> tuple[str, bool]:
     return f"http://{host}:{os.environ.get('PORT', '').strip() or '5000'}", False
 
 
+def engine_options() -> dict:
+    """Database connections per process. On PostgreSQL every gunicorn worker and job worker holds
+    its own pool: size it so that instances x workers x (pool + overflow) stays under the server's
+    max_connections (100 by default); docs/deploy.md works an example."""
+    return {
+        "pool_pre_ping": True,
+        "pool_size": _env_int("SAMASCHOOL_DB_POOL_SIZE", 4),
+        "max_overflow": _env_int("SAMASCHOOL_DB_MAX_OVERFLOW", 4, minimum=0),
+        "pool_timeout": _env_int("SAMASCHOOL_DB_POOL_TIMEOUT", 10),
+    }
+
+
 def from_env(instance_path: str) -> dict:
     path = Path(instance_path)
     public_address, public_address_set = base_url()
     session_days = _env_int("SAMASCHOOL_SESSION_MAX_DAYS", 30)
+    redis_url = os.environ.get("SAMASCHOOL_REDIS_URL", "").strip()
     return {
         "SECRET_KEY": _secret_key(path),
         "SQLALCHEMY_DATABASE_URI": database_url(path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         # Secure is also set per request when the request came over HTTPS.
@@ -85,7 +98,14 @@ def from_env(instance_path: str) -> dict:
         "PERMANENT_SESSION_LIFETIME": timedelta(days=session_days),  # the cookie lasts as long
         "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
-        "RATELIMIT_STORAGE_URI": os.environ.get("SAMASCHOOL_RATELIMIT_STORAGE_URI", "memory://"),
+        # Shared state between processes and machines (rate limits, the job queue) lives in Redis
+        # when this is set; otherwise in this process's memory and files under the instance folder.
+        "SAMASCHOOL_REDIS_URL": redis_url,
+        "RATELIMIT_STORAGE_URI": os.environ.get("SAMASCHOOL_RATELIMIT_STORAGE_URI") or redis_url or "memory://",
+        # The job queue's own store on one machine (Huey's SQLite storage); Redis when set above.
+        "SAMASCHOOL_JOBS_PATH": os.environ.get("SAMASCHOOL_JOBS_PATH", str(path / "jobs.sqlite3")),
+        # "json": one JSON object per log line (for a log collector); "text" otherwise.
+        "SAMASCHOOL_LOG_FORMAT": os.environ.get("SAMASCHOOL_LOG_FORMAT", "text").strip().lower(),
         # Off only for load tests on one address (bench/); never in production.
         "RATELIMIT_ENABLED": _env_bool("SAMASCHOOL_RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": False,
@@ -118,6 +138,14 @@ def from_env(instance_path: str) -> dict:
         # Images and sound (samaschool/media): the stored variants, and the cache of encodings.
         "SAMASCHOOL_MEDIA_PATH": os.environ.get("SAMASCHOOL_MEDIA_PATH", str(path / "media")),
         "SAMASCHOOL_MEDIA_CACHE": os.environ.get("SAMASCHOOL_MEDIA_CACHE", str(path / "media-cache")),
+        # "s3": keep media in an S3-compatible object store (boto3; credentials from the usual
+        # AWS_* variables), served by redirect to short-lived signed URLs. "filesystem" otherwise.
+        "SAMASCHOOL_MEDIA_STORAGE": os.environ.get("SAMASCHOOL_MEDIA_STORAGE", "filesystem").strip().lower(),
+        "SAMASCHOOL_S3_BUCKET": os.environ.get("SAMASCHOOL_S3_BUCKET", ""),
+        "SAMASCHOOL_S3_PREFIX": os.environ.get("SAMASCHOOL_S3_PREFIX", "media/"),
+        "SAMASCHOOL_S3_ENDPOINT_URL": os.environ.get("SAMASCHOOL_S3_ENDPOINT_URL", "") or None,
+        "SAMASCHOOL_S3_REGION": os.environ.get("SAMASCHOOL_S3_REGION", "") or None,
+        "SAMASCHOOL_S3_URL_SECONDS": _env_int("SAMASCHOOL_S3_URL_SECONDS", 300),
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,  # uploads (baked badges) stay small
     }
 
@@ -139,6 +167,10 @@ def for_tests(instance_path: str, database_uri: str) -> dict:
         SAMASCHOOL_BASE_URL="http://localhost",
         SAMASCHOOL_BASE_URL_SET=True,
         RATELIMIT_STORAGE_URI="memory://",
+        SAMASCHOOL_REDIS_URL="",
+        SAMASCHOOL_JOBS_PATH=str(Path(instance_path) / "jobs.sqlite3"),
+        SAMASCHOOL_MEDIA_STORAGE="filesystem",
+        SAMASCHOOL_LOG_FORMAT="text",
         SAMASCHOOL_PASSWORD_HASH_METHOD="scrypt:1024:8:1",  # noqa: S106 (cheap hashing for tests)
     )
     return config

@@ -124,3 +124,6 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", record)
 
     return counter
+
+
+from tests.servers import _redis_server, redis_url, s3_endpoint  # noqa: E402, F401  (fixtures for every test)
