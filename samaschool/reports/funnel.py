@@ -63,11 +63,13 @@ class _Query:
     - `cohort`: the learners counted (signed up in the period, the viewer's, the country's);
     - `enrolled`: per learner, enrolled in the chosen course (or a trainer's) and whether one
       of those is completed;
-    - `held`: per learner and certification counted, the steps from certified on;
+    - `held`: per learner of the cohort and certification counted, whether the learner completed
+      a course and the steps from certified on;
     - `held_by_learner`: the same per learner, over the certifications counted;
     - `learners`: per learner of the cohort, every step;
     and three groupings of them, tagged by `kind`: by country, gender and age band ("group"),
-    by course and by certification."""
+    by course and by certification. On SQLite every join to a per-learner set is made by an
+    index (see `learners.unindexed`, and the test that reads SQLite's plan)."""
 
     def __init__(self, filters: Filters, scope: Scope, reach: Reach):
         self.filters, self.scope, self.reach = filters, scope, reach
@@ -158,29 +160,24 @@ class _Query:
             .group_by(Enrolment.course_id)
         )
         # Per certification: the funnel with that certification chosen, from certified on.
-        held_completed = learners.c.completed == 1
-        certifications = (
-            select(
-                literal("certification"),
-                no_text,
-                no_text,
-                no_text,
-                held.c.certification_id,
-                nothing,
-                nothing,
-                nothing,
-                _sum(_flag(held_completed)),
-                *[_sum(_flag(and_(held_completed, held.c[key] == 1))) for key in STEP_KEYS[4:]],
-            )
-            .select_from(held)
-            .join(learners, learners.c.id == held.c.user_id)
-            .group_by(held.c.certification_id)
-        )
+        held_completed = held.c.completed == 1
+        certifications = select(
+            literal("certification"),
+            no_text,
+            no_text,
+            no_text,
+            held.c.certification_id,
+            nothing,
+            nothing,
+            nothing,
+            _sum(_flag(held_completed)),
+            *[_sum(_flag(and_(held_completed, held.c[key] == 1))) for key in STEP_KEYS[4:]],
+        ).group_by(held.c.certification_id)
         return union_all(groups, courses, certifications)
 
     def _held(self):
-        """Per learner and certification counted: the steps from certified on (the cohort is
-        chosen where this is joined to it).
+        """Per learner of the cohort and certification counted: whether the learner completed a
+        course (the filter's, or a trainer's), and the steps from certified on.
 
         certified: a certificate of it, not revoked. eligible: the latest certificate of it (highest
         cycle) is neither revoked nor expired, and an open pool that takes the learner's country
@@ -200,23 +197,26 @@ class _Query:
                 func.max(
                     _flag(and_(User.is_active.is_(True), self.reach.opens(Certificate.certification_id, User.country)))
                 ).label("opens"),
+                func.max(_flag(Enrolment.id.is_not(None))).label("completed"),
             )
             .join(User, User.id == Certificate.user_id)
-            .where(*self.reach.certificate_condition(Certificate.certification_id))
+            .outerjoin(
+                Enrolment,
+                and_(
+                    Enrolment.user_id == Certificate.user_id,
+                    Enrolment.completed_at.is_not(None),
+                    *course_conditions(Enrolment.course_id, self.filters, self.scope),
+                ),
+            )
+            .where(
+                *learner_conditions(self.filters, self.scope),
+                *self.filters.in_period(User.created_at),
+                *self.reach.certificate_condition(Certificate.certification_id),
+            )
             .group_by(Certificate.user_id, Certificate.certification_id)
             .subquery("certificates")
         )
-        pool_map = self.reach.pool_map()
-        work = (
-            select(
-                Assignment.worker_id.label("user_id"),
-                pool_map.c.certification_id,
-                func.max(_flag(Assignment.review_state == "approved")).label("approved"),
-            )
-            .join(pool_map, pool_map.c.pool_id == Assignment.pool_id)
-            .group_by(Assignment.worker_id, pool_map.c.certification_id)
-            .subquery("work")
-        )
+        work = self._work()
         paid = (
             select(PayoutLine.worker_id.label("user_id")).where(PayoutLine.state == "paid").distinct().subquery("paid")
         )
@@ -226,6 +226,7 @@ class _Query:
             select(
                 certificates.c.user_id,
                 certificates.c.certification_id,
+                certificates.c.completed,
                 _flag(or_(open_now, work.c.user_id.is_not(None))).label("eligible"),
                 _flag(approved).label("approved"),
                 _flag(and_(approved, paid.c.user_id.is_not(None))).label("paid"),
@@ -241,6 +242,28 @@ class _Query:
             .outerjoin(paid, paid.c.user_id == certificates.c.user_id)
             .where(certificates.c.certified == 1)
             .cte("held")
+        )
+
+    def _work(self):
+        """Per worker and certification counted: 1 if a task in a pool requiring it was approved,
+        0 if tasks were only taken there."""
+        approved = _flag(Assignment.review_state == "approved").label("approved")
+        by_pool = self.reach.certification_by_pool()
+        if by_pool is None:  # a pool requiring two of the certifications: its work counts for both
+            pool_map = self.reach.pool_map()
+            tasks = select(Assignment.worker_id.label("user_id"), pool_map.c.certification_id, approved).join(
+                pool_map, pool_map.c.pool_id == Assignment.pool_id
+            )
+        else:  # the usual case, read without a join: the certification is the pool's own
+            certification = case(by_pool, value=Assignment.pool_id) if by_pool else cast(null(), Integer)
+            tasks = select(
+                Assignment.worker_id.label("user_id"), certification.label("certification_id"), approved
+            ).where(Assignment.pool_id.in_(sorted(by_pool)))
+        tasks = tasks.subquery("tasks")
+        return (
+            select(tasks.c.user_id, tasks.c.certification_id, func.max(tasks.c.approved).label("approved"))
+            .group_by(tasks.c.user_id, tasks.c.certification_id)
+            .subquery("work")
         )
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import create_engine, event
 
 from samaschool.catalog.models import Enrolment
 from samaschool.db_types import utcnow
+from samaschool.extensions import db
 from samaschool.permissions import Role
 from samaschool.reports import funnel
-from samaschool.reports.filters import Filters, Scope
+from samaschool.reports.filters import Filters, Scope, visible_courses
+from samaschool.reports.learners import Reach
 from tests.reports.journeys import (
     add,
     assert_csv_matches_page,
@@ -343,3 +346,56 @@ def test_the_page_runs_the_same_statements_however_many_learners_courses_and_poo
             statements.append(len(queries))
         sizes.append(statements)
     assert sizes[0] == sizes[1]
+
+
+def sqlite_plan(statement) -> list[str]:
+    """How SQLite runs `statement` on a database it has no statistics of (nobody has run ANALYZE
+    on it, as on most SQLite sites): an empty copy of the schema, whatever the suite runs on."""
+    engine = create_engine("sqlite://")
+    db.metadata.create_all(engine)
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def explain(_connection, _cursor, sql, parameters, _context, _many):
+        return "EXPLAIN QUERY PLAN " + sql, parameters
+
+    try:
+        with engine.connect() as connection:
+            return [row[3] for row in connection.execute(statement).cursor.fetchall()]
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_looks_each_learner_up_rather_than_reading_a_whole_set_for_each(app, journey):
+    """Each per-learner set is joined by an index (SQLite's automatic one), never read in full
+    once for every learner: that took 37 s instead of 0.5 s at 100,000 learners with a period
+    and a country chosen, when SQLite took the learners to be ten."""
+    filters = Filters(start=date(2024, 1, 1), end=date(2024, 12, 31), country="KE")
+    with app.test_request_context("/"):
+        scope = Scope(None, True)
+        statement = funnel._Query(filters, scope, Reach.of(filters, scope, visible_courses(scope))).statement()
+    plan = sqlite_plan(statement)
+    joins = [line for line in plan if "LEFT-JOIN" in line]
+    assert joins and all(line.startswith("SEARCH") for line in joins), plan
+    assert [line for line in plan if line.startswith("SCAN learners")] == ["SCAN learners"], plan
+
+
+def test_work_in_a_pool_requiring_two_certifications_counts_for_both(app, make):
+    """Most pools require one certification and their work is read per pool; a pool requiring
+    two is joined to both, and a worker who holds both counts in each row, once in the funnel."""
+    course = make.course(modules=1, lessons_per_module=1)
+    first = make.certification(course, slug="first", name="First")
+    second = make.certification(course, slug="second", name="Second")
+    both = make.pool(slug="both", required_certifications=["first", "second"])
+    task = make.tasks(both, 1)[0]
+    worker = learner(app)
+    add(
+        app,
+        enrolment(worker, course, at("2024-05-01")),
+        certificate(worker, first, expires=valid()),
+        certificate(worker, second, expires=valid()),
+        assignment(task, both, worker, review_state="approved"),
+    )
+    add(app, entry(worker, 500, pool=both, line=payout_line(app, worker, "paid")))
+    found = figures(app)
+    assert found["by-certification"] == {"First": (1, 1, 1, 1), "Second": (1, 1, 1, 1)}
+    assert found["steps"] == steps(1, 1, 1, 1, 1, 1, 1)
