@@ -2,6 +2,10 @@
 
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
 Tables are created once per run and emptied after every test, so each test starts clean.
+Under pytest-xdist (`pytest -n 2`) every worker has a database of its own: a SQLite file in its
+own temporary folder, or a PostgreSQL database made beside TEST_DATABASE_URL's and dropped after.
+With SAMASCHOOL_TESTS_DATABASE_ONLY=1 only the tests that use a database are collected: the
+second, PostgreSQL, run of `make test` skips what the SQLite run already proved.
 No app context is held open around requests: each request gets its own, as in production.
 """
 
@@ -13,7 +17,8 @@ from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event, text
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
 
 from samaschool import config, create_app
 from samaschool.extensions import db, limiter
@@ -22,9 +27,51 @@ from tests import factories
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
+DATABASE_FIXTURES = {"database_url", "_session_app", "app"}
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    if os.environ.get("SAMASCHOOL_TESTS_DATABASE_ONLY") != "1":
+        return
+    keep = [item for item in items if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or make_url(url).get_backend_name() != "postgresql":
+        yield url
+        return
+    # This worker's own database beside the one named, so workers never empty each other's tables.
+    from tests.migrations.conftest import _drop
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    _drop_if_exists(admin, name, _drop)
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        try:
+            _drop(admin, name)
+        finally:
+            admin.dispose()
+
+
+def _drop_if_exists(admin, name: str, drop) -> None:
+    """A database left behind by an interrupted run of this worker."""
+    with admin.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first()
+    if exists:
+        drop(admin, name)
 
 
 @pytest.fixture(scope="session")
