@@ -321,6 +321,7 @@ def _register_errors(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from samaschool.admin.cli import users_cli
     from samaschool.assessments.cli import questions_cli
+    from samaschool.backup import backup_cli
     from samaschool.certification.cli import certs_cli
     from samaschool.content.cli import courses_cli
     from samaschool.database_cli import database_cli
@@ -335,6 +336,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(certs_cli)
     app.cli.add_command(pools_cli)
     app.cli.add_command(database_cli)
+    app.cli.add_command(backup_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(demo_cli)

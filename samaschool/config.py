@@ -134,6 +134,8 @@ def from_env(instance_path: str) -> dict:
         "SAMASCHOOL_BASE_URL_SET": public_address_set,
         "SAMASCHOOL_ISSUER_NAME": os.environ.get("SAMASCHOOL_ISSUER_NAME", "Samaschool"),
         "SAMASCHOOL_KEYS_PATH": os.environ.get("SAMASCHOOL_KEYS_PATH", str(path / "keys")),
+        # Where a generated secret key is kept (unused while SAMASCHOOL_SECRET_KEY is set): `backup restore` writes it.
+        "SAMASCHOOL_SECRET_KEY_FILE": str(path / "secret_key"),
         "SAMASCHOOL_BACKUPS_PATH": os.environ.get("SAMASCHOOL_BACKUPS_PATH", str(path / "backups")),
         # Images and sound (samaschool/media): the stored variants, and the cache of encodings.
         "SAMASCHOOL_MEDIA_PATH": os.environ.get("SAMASCHOOL_MEDIA_PATH", str(path / "media")),

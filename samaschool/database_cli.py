@@ -2,8 +2,9 @@
 
 `make run` calls `database upgrade` on every start. Before it applies a pending migration to a
 SQLite database that holds data it copies the database with SQLite's online backup API into
-`instance/backups/`, so a migration that goes wrong costs nothing. On PostgreSQL take backups
-with `pg_dump` as part of operating the server.
+`instance/backups/`, so a migration that goes wrong costs nothing. Full backups (database, media,
+signing keys, secret key, on SQLite and PostgreSQL) are `flask backup create` (samaschool/backup.py);
+`database backup` is the same, into `instance/backups/`.
 """
 
 from __future__ import annotations
@@ -120,6 +121,10 @@ def downgrade_command(revision: str, force: bool) -> None:
 
 
 @database_cli.command("backup")
-def backup_command() -> None:
-    """Copy the SQLite database into instance/backups/."""
-    click.echo(f"Backed up the database to {backup_sqlite(_backups_dir(), 'manual')}.")
+@click.pass_context
+def backup_command(context: click.Context) -> None:
+    """`flask backup create` into SAMASCHOOL_BACKUPS_PATH/samaschool-<time> (kept for existing scripts)."""
+    from samaschool.backup import create_command
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    context.invoke(create_command, path=_backups_dir() / f"samaschool-{stamp}")

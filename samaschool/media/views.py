@@ -34,7 +34,8 @@ def file(key: str, variant: str, ext: str):
     if not store.exists(record["path"]):
         abort(404)
     response = store.response(record["path"], record["type"])
-    response.headers["Cache-Control"] = CACHE_CONTROL
+    if "Location" not in response.headers:  # a redirect to a signed URL is cached only while the URL lives
+        response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["Content-Disposition"] = "inline"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.pop("Expires", None)
