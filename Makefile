@@ -34,11 +34,12 @@ setup: $(BIN)/activate translations/sw/LC_MESSAGES/messages.mo
 
 # One worker with threads: the default in-memory rate-limit store is per process.
 # For several workers set SAMASCHOOL_RATELIMIT_STORAGE_URI (e.g. redis://...).
-# The periodic jobs (lease expiry, auto-approval, overdue awards; outgoing email every 5 s) run
-# in a small loop beside gunicorn, stopped with it.
+# Background jobs (outgoing email, lease expiry, auto-approval, overdue awards, ended sessions)
+# run in the job worker beside gunicorn, stopped with it; its queue is instance/jobs.sqlite3
+# (or Redis with SAMASCHOOL_REDIS_URL), so jobs queued while it is down wait for it.
 run: setup
 	@echo "Public address (SAMASCHOOL_BASE_URL): $(SAMASCHOOL_BASE_URL)"
-	@$(FLASK) jobs run --every 60 & jobs=$$!; \
+	@$(FLASK) jobs worker & jobs=$$!; \
 	trap 'kill $$jobs 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 1 --threads 8 --access-logfile - app:app
 
@@ -50,12 +51,15 @@ format: $(BIN)/activate
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The suite on SQLite, then on PostgreSQL when TEST_POSTGRES_URL names a database.
+# The suite on SQLite, then on PostgreSQL when TEST_POSTGRES_URL names a database: the second
+# run collects only the tests that use a database. Two processes (pytest-xdist), one per core.
+PYTEST_WORKERS ?= 2
 test: lint translations/sw/LC_MESSAGES/messages.mo
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS)
 	@if [ -n "$$TEST_POSTGRES_URL" ]; then \
-		echo "== the suite again on PostgreSQL =="; \
-		TEST_DATABASE_URL="$$TEST_POSTGRES_URL" $(BIN)/python -m pytest; \
+		echo "== the suite again on PostgreSQL (the tests that use a database) =="; \
+		TEST_DATABASE_URL="$$TEST_POSTGRES_URL" SAMASCHOOL_TESTS_DATABASE_ONLY=1 \
+			$(BIN)/python -m pytest -n $(PYTEST_WORKERS); \
 	fi
 
 clean:

@@ -2,9 +2,11 @@
 
 Requests never talk to a mail server. `send_email()` adds a row to `mail_outbox` in the
 request's own transaction, so a message goes out only if the change it reports is committed,
-and a slow or unreachable mail server never slows a page down. The sender, `send_pending()`,
-drains the table outside requests: `flask --app app jobs run` calls it every few seconds (and
-every other job once a minute), `flask --app app mail send-pending` once.
+and a slow or unreachable mail server never slows a page down. Once that transaction commits,
+a job to send the row is put on the job queue (samaschool/jobs.py), so a worker delivers it
+within seconds (`send_now`); a sweep, `send_pending()`, also drains whatever is due every minute
+(a message whose job was lost, or whose retry is due), and `flask --app app mail send-pending`
+does it once.
 
 The sender is safe to run twice at once and idempotent. Each row is claimed with a conditional
 UPDATE (still pending, not claimed by another sender or waiting for a retry), committed before
@@ -43,9 +45,10 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import Index, String, Text, or_, select, update
+from sqlalchemy import Index, String, Text, inspect, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
+from samaschool import jobs
 from samaschool.db_types import UTCDateTime, check, one_of, utcnow
 from samaschool.extensions import db
 
@@ -116,7 +119,15 @@ def send_email(to: str, subject: str, body: str) -> OutgoingEmail:
     """Queue an email: it is sent after the current transaction commits, by the sender."""
     row = OutgoingEmail(kind="message", to_address=to, subject=subject[:255], body=body)
     db.session.add(row)
+    _send_after_commit(row)
     return row
+
+
+def _send_after_commit(row: OutgoingEmail) -> None:
+    """Once the row is committed, put a job on the queue to send it (its primary key is known by
+    then, without loading the row again)."""
+    state = inspect(row)
+    jobs.after_commit(lambda: jobs.enqueue("send_email", state.identity[0]))
 
 
 def queue(kind: str, to: str, *, about_id: int | None = None) -> OutgoingEmail:
@@ -125,6 +136,7 @@ def queue(kind: str, to: str, *, about_id: int | None = None) -> OutgoingEmail:
         raise ValueError(f"not a composed mail kind: {kind!r}")
     row = OutgoingEmail(kind=kind, to_address=to[:254], about_id=about_id)
     db.session.add(row)
+    _send_after_commit(row)
     return row
 
 
@@ -154,6 +166,21 @@ def send_pending(limit: int = 100) -> int:
     ids = list(db.session.scalars(due))
     db.session.commit()  # end the read: each row is claimed in a transaction of its own
     return sum(1 for row_id in ids if _send_one(row_id) == "sent")
+
+
+class NotSent(Exception):
+    """A message was not delivered this time; it stays queued and is tried again later."""
+
+
+def send_now(row_id: int) -> bool:
+    """Deliver one queued message if it is due (the job queued with it): True when delivered,
+    False when there was nothing to do (sent, dropped, another sender has it, or its retry is not
+    due yet). Raises NotSent when delivery failed, after recording it on the row, so that the job
+    queue retries it with backoff."""
+    outcome = _send_one(row_id)
+    if outcome == "failed":
+        raise NotSent(db.session.get(OutgoingEmail, row_id).last_error)
+    return outcome == "sent"
 
 
 def _send_one(row_id: int) -> str | None:
@@ -244,7 +271,7 @@ mail_cli = AppGroup("mail", help="Outgoing email (the outbox table).")
 @mail_cli.command("send-pending")
 @click.option("--limit", default=500, show_default=True, type=click.IntRange(min=1), help="At most this many.")
 def send_pending_command(limit: int) -> None:
-    """Deliver the queued emails that are due (`flask jobs run` does this every few seconds)."""
+    """Deliver the queued emails that are due (the job worker does this every minute)."""
     sent = send_pending(limit)
     db.session.remove()
     click.echo(f"{sent} email(s) sent.")

@@ -5,6 +5,7 @@ from samaschool.audit import AuditEntry  # noqa: F401
 from samaschool.auth.models import PasswordResetToken, PayoutAccountChange, User, UserSession  # noqa: F401
 from samaschool.catalog.models import Course, Enrolment, Lesson, Module  # noqa: F401
 from samaschool.certification.models import Certificate, Certification  # noqa: F401
+from samaschool.jobs import JobEvent  # noqa: F401
 from samaschool.learning.models import LessonProgress  # noqa: F401
 from samaschool.mail import OutgoingEmail  # noqa: F401
 from samaschool.media.models import MediaFile  # noqa: F401

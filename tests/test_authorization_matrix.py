@@ -70,6 +70,7 @@ MATRIX = """
 /account/signup                                          GET     A    A     A     A       A     A       A     A
 /account/signup                                          POST    A    A     A     A       A     A       A     A
 /admin/audit                                             GET     L    F     F     F       F     F       A     L
+/admin/jobs                                              GET     L    F     F     F       F     F       A     L
 /admin/certificates                                      GET     L    F     F     F       F     F       A     L
 /admin/certificates/<int:certificate_id>/reissue         POST    L    F     F     F       F     F       A     L
 /admin/certificates/<int:certificate_id>/revoke          POST    L    F     F     F       F     F       A     L
@@ -116,6 +117,7 @@ MATRIX = """
 /dashboard                                               GET     L    A     A     A       A     A       A     L
 /earnings                                                GET     L    A     A     A       A     A       A     L
 /healthz                                                 GET     A    A     A     A       A     A       A     A
+/readyz                                                  GET     A    A     A     A       A     A       A     A
 /issuer                                                  GET     A    A     A     A       A     A       A     A
 /manage/api-tokens                                       GET     L    F     F     F       F     F       A     L
 /manage/api-tokens                                       POST    L    F     F     F       F     F       A     L

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from samaschool import audit
+from samaschool import audit, jobs
 from samaschool.admin import services
 from samaschool.admin.forms import (
     ROLE_NAMES,
@@ -139,6 +139,12 @@ def payout_account_changes():
     """Payout-account changes held after a reset through someone else's link, waiting for an admin."""
     page = db.paginate(payout_accounts.held_changes(), page=page_arg(), per_page=50, error_out=False)
     return render_template("admin/payout_account_changes.html", page=page)
+
+
+@bp.get("/jobs")
+def job_queue():
+    """The background job queue: its length, retries waiting, recent failures, periodic jobs' last runs."""
+    return render_template("admin/jobs.html", status=jobs.queue_status(current_app))
 
 
 @bp.post("/payout-account-changes/<int:change_id>")

@@ -254,6 +254,7 @@ def pages(site: Site) -> list[tuple[str, str, str]]:
         ("admin", "admin.users", "/admin/users"),
         ("admin", "admin.user", f"/admin/users/{site.learner_id}"),
         ("admin", "admin.audit_log", "/admin/audit"),
+        ("admin", "admin.job_queue", "/admin/jobs"),
         ("admin", "certification_admin.certificates", "/admin/certificates"),
         ("admin", "certification_admin.certifications", "/admin/certifications"),
         ("admin", "certification_admin.edit_certification", "/admin/certifications/new"),
