@@ -17,7 +17,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from samaschool import config as config_module
-from samaschool import outage
+from samaschool import logs, outage
 from samaschool.choices import INTERFACE_LANGUAGES
 from samaschool.db_types import render_migration_type
 from samaschool.extensions import babel, compress, csrf, db, limiter, login_manager, migrate
@@ -117,7 +117,7 @@ def create_app(config: dict | None = None) -> Flask:
     if app.config.get("SAMASCHOOL_PROXY_COUNT"):
         count = app.config["SAMASCHOOL_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
-    logging.basicConfig(level=logging.INFO)
+    logs.init_app(app)  # text or JSON lines on stderr, each with its request's id
     if not app.config.get("SAMASCHOOL_BASE_URL_SET", True) and not app.debug:
         logging.getLogger(__name__).warning(
             "SAMASCHOOL_BASE_URL is not set: credentials, QR codes, PDFs and emailed links use %s. "

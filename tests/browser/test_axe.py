@@ -38,6 +38,7 @@ ALSO_BLOCKING = ("heading-order",)
 NOT_PAGES = {
     "static": "files",
     "main.healthz": "JSON",
+    "main.readyz": "JSON",
     "certification.jwks": "JSON",
     "certification.issuer": "JSON",
     "certification.revocations": "JSON",
