@@ -65,8 +65,9 @@ test: lint translations/sw/LC_MESSAGES/messages.mo
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
-# Figures for BENCHMARKS.md; the claims benchmark needs a scratch PostgreSQL database (it is emptied).
+# Figures for BENCHMARKS.md; the claims and pages benchmarks need a scratch PostgreSQL database (it is emptied).
 bench: $(BIN)/activate
 	$(BIN)/python bench/sqlite_pages.py
 	BENCH_DATABASE_URL="$${BENCH_DATABASE_URL:-$$TEST_POSTGRES_URL}" $(BIN)/python bench/claims.py
 	$(BIN)/python bench/reset_timing.py
+	BENCH_DATABASE_URL="$${BENCH_DATABASE_URL:-$$TEST_POSTGRES_URL}" $(BIN)/python bench/pages.py

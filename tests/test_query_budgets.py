@@ -15,9 +15,10 @@ from sqlalchemy import select
 from samaschool import audit
 from samaschool.assessments.models import Attempt, AttemptQuestion, Question
 from samaschool.auth.models import User
-from samaschool.catalog.models import Enrolment
+from samaschool.catalog.models import Enrolment, Lesson
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
+from samaschool.learning.models import LessonProgress
 from samaschool.permissions import Role
 from samaschool.pools import api_tokens, money
 from samaschool.pools.models import ApiToken, Assignment, EarningEntry, PayoutLine, SkillSnapshot, Suspension
@@ -42,9 +43,9 @@ def grower(make_one):
     return grow, made
 
 
-def assert_fixed_budget(client, count_queries, url, grow, sizes=(1, 20), *, headers=None):
-    """The statements `url` runs with `sizes[0]` and with `sizes[1]` rows in its list, equal.
-    `url` may be a function of the size, for a page that is one of several (an attempt)."""
+def assert_fixed_budget(client, count_queries, url, grow, sizes=(1, 20), *, headers=None, most=None):
+    """The statements `url` runs with `sizes[0]` and with `sizes[1]` rows in its list, equal (and
+    at most `most`). `url` may be a function of the size, for a page that is one of several."""
     counts, response, address = [], None, url
     for size in sizes:
         grow(size)
@@ -55,6 +56,7 @@ def assert_fixed_budget(client, count_queries, url, grow, sizes=(1, 20), *, head
         assert response.status_code == 200, url
         counts.append(len(queries))
     assert counts[0] == counts[1], f"{url}: {counts[0]} statements for {sizes[0]}, {counts[1]} for {sizes[1]}"
+    assert most is None or counts[1] <= most, f"{url}: {counts[1]} statements, more than {most}"
     return response
 
 
@@ -158,6 +160,44 @@ def test_catalog_and_home(app, make, count_queries):
     assert "Home course 19" in assert_fixed_budget(client, count_queries, "/", grow_home).get_data(as_text=True)
 
 
+DASHBOARD_MOST = 13
+
+
+def test_lesson_and_course_pages_read_the_outline_once_per_version(app, make, count_queries):
+    """A course's outline (modules, lessons, quizzes) comes from the app's cache while the course's
+    content version holds: the pages read the version, the enrolment and the learner's progress."""
+    learner = make.user()
+    course = make.course(modules=2, lessons_per_module=1)
+    make.quiz(course, module=1)
+    make.quiz(course, module=None, key="exam")
+    _add(app, Enrolment(user_id=learner.id, course_id=course.id, enrolled_at=utcnow()))
+    with app.app_context():
+        module_id = db.session.scalar(select(Lesson.module_id).where(Lesson.course_id == course.id))
+
+    def lesson(i):
+        [lesson_id] = _add(
+            app,
+            Lesson(
+                course_id=course.id, module_id=module_id, slug=f"more-{i}", title=f"More {i}", minutes=3, position=i + 1
+            ),
+        )
+        _add(app, LessonProgress(user_id=learner.id, lesson_id=lesson_id))
+        return lesson_id
+
+    client = logged_in(app, learner)
+    grow, _made = grower(lesson)
+    page = assert_fixed_budget(client, count_queries, f"/courses/{course.slug}/lessons/more-0", grow, most=LESSON_MOST)
+    assert "Lesson 2 of" in page.get_data(as_text=True)
+    page = assert_fixed_budget(
+        client, count_queries, f"/courses/{course.slug}", lambda n: grow(20 + n), most=COURSE_MOST
+    )
+    assert "More 39" in page.get_data(as_text=True)
+
+
+LESSON_MOST = 4
+COURSE_MOST = 5
+
+
 def test_dashboard_with_certificate_notices(app, make, count_queries):
     learner = make.user()
 
@@ -170,7 +210,7 @@ def test_dashboard_with_certificate_notices(app, make, count_queries):
         return course
 
     grow, _made = grower(enrolment)
-    page = assert_fixed_budget(logged_in(app, learner), count_queries, "/dashboard", grow)
+    page = assert_fixed_budget(logged_in(app, learner), count_queries, "/dashboard", grow, most=DASHBOARD_MOST)
     assert "Course 19" in page.get_data(as_text=True) and "Start working: Pool 19" in page.get_data(as_text=True)
 
 

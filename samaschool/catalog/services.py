@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 
-from samaschool.catalog.models import Course, Enrolment, Lesson, Module
+from samaschool.catalog.models import Course, Enrolment, Lesson
+from samaschool.catalog.outlines import CourseOutline, LessonOutline, visible_outline
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
 
@@ -40,11 +40,10 @@ def catalog_languages() -> list[str]:
     return list(db.session.scalars(select(Course.language).where(Course.is_published.is_(True)).distinct()))
 
 
-def get_course_outline(slug: str) -> Course | None:
-    """A visible course with its live modules and lessons loaded in two more queries."""
-    return db.session.scalar(
-        visible_courses().where(Course.slug == slug).options(selectinload(Course.modules).selectinload(Module.lessons))
-    )
+def get_course_outline(slug: str) -> CourseOutline | None:
+    """A visible course with its live modules and lessons, read-only: from this process's cache
+    when the course's content version is the one cached (catalog/outlines.py), in one statement."""
+    return visible_outline(slug)
 
 
 def get_lesson(course: Course, lesson_slug: str) -> Lesson | None:
@@ -57,8 +56,10 @@ def get_lesson(course: Course, lesson_slug: str) -> Lesson | None:
     )
 
 
-def ordered_lessons(course: Course) -> list[Lesson]:
+def ordered_lessons(course: Course | CourseOutline) -> list[Lesson] | list[LessonOutline]:
     """The course's live lessons in reading order (module order, then lesson order)."""
+    if isinstance(course, CourseOutline):
+        return list(course.lessons)
     return [lesson for module in course.modules for lesson in module.lessons]
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal_column, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 # Progress counts passed quizzes, so learning reads the assessment models (models only:
 # no services or views), the one place where a dependency points up the journey.
 from samaschool.assessments.models import Attempt, Quiz
 from samaschool.catalog.models import Course, Enrolment, Lesson, Module
+from samaschool.catalog.outlines import CourseOutline, LessonOutline, visible_outlines
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
 from samaschool.learning.models import LessonProgress
@@ -124,13 +125,14 @@ def next_lesson_to_read(lessons: list[Lesson], completed_ids: set[int], last_les
 @dataclass
 class DashboardCourse:
     enrolment: Enrolment
-    course: Course
+    course: CourseOutline
     progress: Progress
-    continue_lesson: Lesson | None
+    continue_lesson: LessonOutline | None
 
 
 def dashboard(user) -> list[DashboardCourse]:
-    """The learner's courses, most recently active first, in a fixed number of queries."""
+    """The learner's courses, most recently active first, in three statements (the outlines come
+    from this process's cache while their content version holds)."""
     enrolments = list(
         db.session.scalars(
             select(Enrolment)
@@ -141,32 +143,19 @@ def dashboard(user) -> list[DashboardCourse]:
     )
     if not enrolments:
         return []
-    course_ids = [e.course_id for e in enrolments]
-    courses = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(course_ids)))}
-    lessons_by_course: dict[int, list[Lesson]] = {cid: [] for cid in course_ids}
-    for lesson in db.session.scalars(
-        select(Lesson)
-        .join(Module, Module.id == Lesson.module_id)
-        .where(Lesson.course_id.in_(course_ids), Lesson.archived_at.is_(None), Module.archived_at.is_(None))
-        .order_by(Lesson.course_id, Module.position, Lesson.position)
-    ):
-        lessons_by_course[lesson.course_id].append(lesson)
-    completed = set(
-        db.session.scalars(
-            select(LessonProgress.lesson_id)
-            .join(Lesson, Lesson.id == LessonProgress.lesson_id)
-            .where(LessonProgress.user_id == user.id, Lesson.course_id.in_(course_ids))
-        )
-    )
-    quizzes = quiz_ids_by_course(course_ids)
-    passed = passed_quiz_ids(user.id, [q for ids in quizzes.values() for q in ids])
+    outlines = visible_outlines(e.course_id for e in enrolments)
+    quizzes = {cid: [quiz.id for quiz in outline.quizzes] for cid, outline in outlines.items()}
+    completed, passed = done_in_courses(user.id, list(outlines), [q for ids in quizzes.values() for q in ids])
     result = []
     for enrolment in enrolments:
-        lessons = lessons_by_course[enrolment.course_id]
+        outline = outlines.get(enrolment.course_id)
+        if outline is None:  # unpublished a moment ago
+            continue
+        lessons = list(outline.lessons)
         result.append(
             DashboardCourse(
                 enrolment=enrolment,
-                course=courses[enrolment.course_id],
+                course=outline,
                 progress=course_progress(lessons, completed, quizzes[enrolment.course_id], passed),
                 continue_lesson=next_lesson_to_read(lessons, completed, enrolment.last_lesson_id),
             )
@@ -193,19 +182,48 @@ class Outline:
         return self.quizzes_by_module.get(None)
 
 
-def outline_for(user, course: Course, lessons: list[Lesson], *, enrolled: bool) -> Outline:
-    quizzes = {
-        quiz.module_id: quiz
-        for quiz in db.session.scalars(select(Quiz).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None)))
-    }
+def outline_for(user, course: Course | CourseOutline, lessons: list[Lesson], *, enrolled: bool) -> Outline:
+    """The learner's progress through `course` (a cached outline, or a Course row)."""
+    if isinstance(course, CourseOutline):
+        quizzes = {quiz.module_id: quiz for quiz in course.quizzes}
+    else:
+        quizzes = {
+            quiz.module_id: quiz
+            for quiz in db.session.scalars(
+                select(Quiz).where(Quiz.course_id == course.id, Quiz.archived_at.is_(None)).order_by(Quiz.id)
+            )
+        }
     if not enrolled:
         return Outline(lessons, set(), quizzes, set())
-    return Outline(
-        lessons,
-        completed_lesson_ids(user, course),
-        quizzes,
-        passed_quiz_ids(user.id, [q.id for q in quizzes.values()]),
+    completed, passed = done_in_course(user.id, course.id, [q.id for q in quizzes.values()])
+    return Outline(lessons, completed, quizzes, passed)
+
+
+def done_in_course(user_id: int, course_id: int, quiz_ids: list[int]) -> tuple[set[int], set[int]]:
+    """(lessons completed, quizzes passed) of the course's, in one statement."""
+    return done_in_courses(user_id, [course_id], quiz_ids)
+
+
+def done_in_courses(user_id: int, course_ids: list[int], quiz_ids: list[int]) -> tuple[set[int], set[int]]:
+    """(lessons completed, quizzes passed) among the courses' lessons and `quiz_ids`, in one statement."""
+    if not course_ids:
+        return set(), set()
+    lessons_done = (
+        select(literal_column("0").label("kind"), LessonProgress.lesson_id.label("id"))
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .where(LessonProgress.user_id == user_id, Lesson.course_id.in_(course_ids))
     )
+    if not quiz_ids:
+        return {item_id for _kind, item_id in db.session.execute(lessons_done)}, set()
+    quizzes_passed = (
+        select(literal_column("1").label("kind"), Attempt.quiz_id.label("id"))
+        .where(Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.passed.is_(True))
+        .distinct()
+    )
+    completed, passed = set(), set()
+    for kind, item_id in db.session.execute(union_all(lessons_done, quizzes_passed)):
+        (passed if kind else completed).add(item_id)
+    return completed, passed
 
 
 def module_quiz(course: Course, module_id: int) -> Quiz | None:
