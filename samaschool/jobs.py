@@ -30,7 +30,8 @@ sweep after its claim lapses (mail.CLAIM_LEASE), an expired lease by the next le
 **The schedule** (UTC): every minute, queued email (a sweep of anything pending: each message is
 also enqueued the moment it is queued, so a reset link arrives within seconds), lease expiry and
 auto-approval; every hour, overdue certificate awards (minute 7), ending expired sessions (minute
-17) and pruning job records older than 30 days (minute 37). Run one worker with the schedule
+17) and pruning job records older than 30 days (minute 37); every 5 minutes, long sounds still
+waiting to be made (media.services) are queued again. Run one worker with the schedule
 (`--no-periodic` on any others): two schedulers run each periodic job twice, which is harmless,
 only wasted.
 
@@ -131,6 +132,18 @@ def _end_expired_sessions() -> int:
     return end_expired_sessions()
 
 
+def _transcode_media(key: str) -> int:
+    from samaschool.media.services import transcode_waiting
+
+    return transcode_waiting(key)
+
+
+def _queue_waiting_media() -> int:
+    from samaschool.media.services import queue_waiting_again
+
+    return queue_waiting_again()
+
+
 def _prune_job_events() -> int:
     result = db.session.execute(delete(JobEvent).where(JobEvent.occurred_at < utcnow() - KEEP_EVENTS))
     return result.rowcount or 0
@@ -196,6 +209,24 @@ JOBS: dict[str, Job] = {
             crontab(minute="37"),
             EVERY_HOUR,
             "old job records removed",
+        ),
+        # A long sound uploaded in the studio (media.services.BACKGROUND_AUDIO_SECONDS): 1 + 3 tries
+        # over 7 minutes; the sweep queues files still waiting again (media.services.REQUEUE_AFTER).
+        Job(
+            "transcode_media",
+            _l("Prepare an uploaded sound"),
+            _transcode_media,
+            retries=3,
+            retry_delay=60,
+            retry_backoff=2,
+        ),
+        Job(
+            "queue_waiting_media",
+            _l("Queue sounds still waiting to be prepared"),
+            _queue_waiting_media,
+            crontab(minute="*/5"),
+            _l("Every 5 minutes"),
+            "waiting sound files queued again",
         ),
     )
 }

@@ -223,3 +223,12 @@ def ogg_opus(seconds: float = 3.0) -> bytes:
 
 def m4a(seconds: float = 3.0) -> bytes:
     return _encoded(f"tone-{seconds:g}s.m4a", wav(seconds), "ipod", "aac", 24_000, 48_000)
+
+
+def damaged_mp3(seconds: float = 90.0) -> bytes:
+    """An MP3 whose first third plays and whose rest is noise: the check, which decodes only its
+    first frames, accepts it; encoding the whole file fails."""
+    data = bytearray(mp3(seconds))
+    start = len(data) // 3
+    data[start:] = random.Random(11).randbytes(len(data) - start)
+    return bytes(data)

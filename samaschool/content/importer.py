@@ -144,11 +144,12 @@ def import_courses(specs: list[CourseSpec], on_lesson: Callable[[], None] = lamb
 def import_media(uses: list[MediaUse], stats: ImportStats) -> dict[str, MediaFile]:
     """Every media file the courses use, by key. A file whose content is already stored (its key
     is its content hash) is neither read again nor encoded; new ones are checked and made small
-    once (samaschool.media.services.ingest)."""
+    once (samaschool.media.services.ingest). A sound an upload left waiting for the job worker is
+    made now: lessons are rendered here, once, and must show a player (publishing already takes a while)."""
     wanted = {use.key: use for use in uses}
     stored = media_services.by_keys(wanted)
     for key, use in wanted.items():
-        if key in stored:
+        if key in stored and stored[key].ready:
             stats.media_unchanged += 1
             continue
         stored[key] = media_services.ingest_path(use.path, use.name, kinds=(use.kind,))

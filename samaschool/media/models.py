@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app, has_request_context, url_for
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from samaschool.db_types import UTCDateTime, one_of, utcnow
@@ -22,7 +22,7 @@ class MediaFile(db.Model):
     stored once, whoever uploads them and wherever they are used."""
 
     __tablename__ = "media_files"
-    __table_args__ = (one_of("kind", KINDS),)
+    __table_args__ = (one_of("kind", KINDS), Index("ix_media_files_queued_at", "queued_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -36,9 +36,28 @@ class MediaFile(db.Model):
     # name -> {"path": storage path, "type": mime type, "bytes": size, "width": px or None, "height": px or None}
     variants: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A long sound is transcoded by the job worker, not in the upload's request (services.ingest):
+    # until its variants exist, `queued_at` says when its job was last put on the queue (the sweep
+    # queues it again when that is long ago). NULL once the variants are made: the row is ready.
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the worker could not make the variants (the file is damaged past what the check reads);
+    # the row then has no variants and is not queued again unless the file is uploaded again.
+    transcode_error: Mapped[str | None] = mapped_column(Text)
 
     def __repr__(self) -> str:
         return f"<MediaFile {self.kind} {self.key[:12]} {self.original_name!r}>"
+
+    @property
+    def ready(self) -> bool:
+        """Its variants exist: pages may play or show it."""
+        return self.queued_at is None and not self.transcode_error
+
+    @property
+    def state(self) -> str:
+        """One of "ready", "waiting" (for the job worker) and "failed" (the worker could not make it)."""
+        if self.transcode_error:
+            return "failed"
+        return "waiting" if self.queued_at is not None else "ready"
 
     def variant(self, name: str) -> dict[str, Any]:
         """The variant's record; KeyError for a name this file does not have."""

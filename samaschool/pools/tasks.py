@@ -470,8 +470,13 @@ def _ingest_media(refs: list[_MediaRef], bundle: _Zip | None, report: ImportRepo
     from samaschool.media import services
     from samaschool.media.fetch import shown_name
 
+    stored = services.by_keys(ref.key for ref in refs if ref.key is not None)
     for ref in refs:
-        if ref.key is not None:
+        if ref.key is not None:  # named by key: a sound still waiting for the job worker is made now
+            try:
+                services.make_now(stored[ref.key])
+            except MediaError as error:
+                report.errors.extend(_row_errors(ref, error.reason))
             continue
         try:
             if ref.source == "zip":

@@ -170,8 +170,9 @@ def put_media(course: Course, data: bytes, filename: str, actor, *, kinds: Itera
     """Check and store an uploaded image or sound (issue 8's pipeline) and add it to the course's
     media/ folder; returns its path there ("media/shoe.jpg"). The same bytes under the same name
     are one file; a different file under a name already taken gets a new name ("shoe-2.jpg").
-    Raises MediaError ("name: reason") for anything that is not an image or sound we accept."""
-    media = media_services.ingest(data, filename, kinds=kinds)
+    Raises MediaError ("name: reason") for anything that is not an image or sound we accept. A long
+    sound is made small by the job worker after the request (media.services.BACKGROUND_AUDIO_SECONDS)."""
+    media = media_services.ingest(data, filename, kinds=kinds, background=True)
     stem, _dot, ext = media_name(filename).rpartition(".")
     existing = {row.path: row for row in rows(course).values() if is_media_path(row.path)}
     number = 1

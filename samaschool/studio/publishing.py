@@ -29,6 +29,7 @@ from samaschool.content.yamlfile import Problem
 from samaschool.db_types import utcnow
 from samaschool.errors import DomainError
 from samaschool.extensions import db
+from samaschool.media import MediaError
 from samaschool.media import services as media_services
 from samaschool.permissions import Role
 from samaschool.studio import access, files
@@ -49,7 +50,11 @@ def publish(course: Course, actor) -> ImportStats:
         spec = read_course(folder, checker)
         if checker.problems or spec is None:
             raise files.StudioProblems(relative_problems(checker.problems, folder))
-        stats = import_courses([spec])
+        try:
+            # A long sound still waiting for the job worker is made now (lessons are rendered once, here).
+            stats = import_courses([spec])
+        except MediaError as error:  # one that passed the upload's check but cannot be decoded whole
+            raise files.StudioProblems([Problem(error.filename, 1, error.reason)]) from None
     course.is_published = True
     course.published_digest = files.digest(course)
     course.published_at = utcnow()
