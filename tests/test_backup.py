@@ -27,7 +27,16 @@ KEY_TABLES = ("users", "certificates", "enrolments", "media_files")
 
 
 @pytest.fixture
-def site(app, make):
+def media_of_its_own(app, tmp_path):
+    """A media folder for this test alone: the suite's is shared by every test of a worker."""
+    shared = app.config["SAMASCHOOL_MEDIA_PATH"]
+    app.config["SAMASCHOOL_MEDIA_PATH"] = str(tmp_path / "media")
+    yield
+    app.config["SAMASCHOOL_MEDIA_PATH"] = shared
+
+
+@pytest.fixture
+def site(app, make, media_of_its_own):
     """A small site: accounts, a course with an enrolment, an issued credential, an image and a sound."""
     learner = make.user(name="Amina Otieno")
     make.user(name="Second Learner")
