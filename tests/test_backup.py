@@ -27,10 +27,10 @@ KEY_TABLES = ("users", "certificates", "enrolments", "media_files")
 
 
 @pytest.fixture
-def media_of_its_own(app, tmp_path):
+def media_of_its_own(app, tmp_path_factory):
     """A media folder for this test alone: the suite's is shared by every test of a worker."""
     shared = app.config["SAMASCHOOL_MEDIA_PATH"]
-    app.config["SAMASCHOOL_MEDIA_PATH"] = str(tmp_path / "media")
+    app.config["SAMASCHOOL_MEDIA_PATH"] = str(tmp_path_factory.mktemp("media"))
     yield
     app.config["SAMASCHOOL_MEDIA_PATH"] = shared
 
