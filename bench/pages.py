@@ -21,8 +21,10 @@ What each line measures:
   its own learner's session cookie (verify: anonymous, as a verifier is; admin stats: the
   admin's session, `/reports/`, the first statistics page).
 - quiz save: POST of the first page of the learner's own attempt with one answer per question
-  and "Save" (CSRF token included): every request validates, rewrites the saved answers and
-  commits, then answers with its redirect. A replay of the same answers does the same work.
+  and "Save" (CSRF token included): every request loads the attempt and its questions, checks
+  and compares the answers, and answers with its redirect. After the first, the answers are the
+  same as those saved, so nothing is written: this is the replayed save of a phone that lost its
+  connection, which must change nothing twice.
 - claim + submit: POST claim (a new task claimed with its lease, the eligibility check), then
   POST the answer to the assignment it redirected to (eligibility again, the answer stored, the
   task filled, auto-review and quality bookkeeping). Every pair consumes a fresh task, so the

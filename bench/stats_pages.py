@@ -11,6 +11,7 @@ one action in those days, and a part of a name), once to warm up and then BENCH_
 (default 5). It prints a Markdown table: the median and slowest time of the whole request
 (queries, Python, template) and the number of SQL statements one request ran.
 
+BENCH_PAGES=/reports/funnel,/admin/audit measures only those pages.
 BENCH_EMAIL and BENCH_PASSWORD name the admin (default: the demo databases' ops@example.org).
 """
 
@@ -112,7 +113,10 @@ def main() -> None:
     print()
     print("| page | filter | median ms | slowest ms | SQL statements |")
     print("|---|---|---:|---:|---:|")
+    only = {page for page in os.environ.get("BENCH_PAGES", "").split(",") if page}
     for page, label, address in pages():
+        if only and page not in only:
+            continue
         result = time_page(app, client, address)
         print(f"| `{page}` | {label} | {result['median']:.0f} | {result['max']:.0f} | {result['queries']} |")
         sys.stdout.flush()

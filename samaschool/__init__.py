@@ -347,9 +347,10 @@ def _register_templates(app: Flask) -> None:
     from samaschool.choices import country_name, in_language, lang_attribute, language_name
     from samaschool.labels import label
     from samaschool.permissions import Role
-    from samaschool.web import asset_url
+    from samaschool.web import asset_url, cached_url_for
 
     app.jinja_env.globals.update(
+        url_for=cached_url_for,  # a page's links, built once per process
         asset_url=asset_url,
         Role=Role,
         language_name=language_name,
@@ -368,3 +369,6 @@ def _register_templates(app: Flask) -> None:
     app.jinja_env.filters["without_page"] = lambda args: {k: v for k, v in args.items() if k != "page"}
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    from samaschool import template_i18n
+
+    template_i18n.install(app)  # after Flask-Babel's: `_()` finds the request's translations once

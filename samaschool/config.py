@@ -96,6 +96,9 @@ def from_env(instance_path: str) -> dict:
         "SAMASCHOOL_SESSION_IDLE_MINUTES": _env_int("SAMASCHOOL_SESSION_IDLE_MINUTES", 7 * 24 * 60),
         "SAMASCHOOL_SESSION_MAX_DAYS": session_days,
         "PERMANENT_SESSION_LIFETIME": timedelta(days=session_days),  # the cookie lasts as long
+        # The cookie is sent again only when the session changes (login, a flash message), not
+        # re-signed on every response: it already outlives the session's absolute lifetime.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SEND_FILE_MAX_AGE_DEFAULT": timedelta(days=365),
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
         # Shared state between processes and machines (rate limits, the job queue) lives in Redis

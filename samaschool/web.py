@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, has_request_context, request, url_for
+from flask.globals import _cv_request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
@@ -54,7 +55,9 @@ class SessionInterface(SecureCookieSessionInterface):
         """Static files and other public responses (the stylesheet is cached for a year) carry no
         cookie at all: a proxy or cybercafé cache would hand a learner's session to the next
         person who fetched the file."""
-        if request.endpoint in PUBLIC_ENDPOINTS or response.cache_control.public:
+        # ("public" in the raw header first: parsing it on every response costs more than the check)
+        public = "public" in response.headers.get("Cache-Control", "").lower() and response.cache_control.public
+        if request.endpoint in PUBLIC_ENDPOINTS or public:
             response.headers.remove("Set-Cookie")
             return
         super().save_session(app, session, response)
@@ -143,20 +146,32 @@ def refuse_nul_bytes() -> None:
         abort(400)
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+"""Set on every response, unless the view set its own (the media player's, the API's)."""
+
+HSTS = ("Strict-Transport-Security", "max-age=31536000")
+
+
 def set_security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if request.is_secure:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    # One pass over the response's headers, instead of one per header (this runs on every request).
+    present = {name.lower() for name, _value in headers.items()}
+    wanted = [*SECURITY_HEADERS, HSTS] if request.is_secure else SECURITY_HEADERS
+    headers.extend([(name, value) for name, value in wanted if name.lower() not in present])
     # Signed-in pages are personal: never keep them in a shared cache.
-    if request.endpoint != "static" and "Cache-Control" not in headers:
+    if request.endpoint != "static" and "cache-control" not in present:
         headers["Cache-Control"] = "private, no-cache"
-        response.vary.add("Cookie")
+        if "vary" in present:
+            response.vary.add("Cookie")
+        else:
+            headers["Vary"] = "Cookie"
     return response
 
 
@@ -184,6 +199,34 @@ def asset_url(filename: str) -> str:
     """A static URL that changes with the file's content, so it can be cached for a year."""
     path = Path(current_app.static_folder) / filename
     return url_for("static", filename=filename, v=_file_digest(str(path)))
+
+
+URL_CACHE_SIZE = 4096
+
+
+def cached_url_for(endpoint: str, **values) -> str:
+    """`url_for` for templates: a page builds the same links on every request (the nav, a course's
+    lessons), and building one costs more than looking it up. Only a request's relative URLs are
+    kept, per app and per request root (`SCRIPT_NAME`, host): nothing here depends on the user,
+    and the app has no `url_defaults`. Anything else (external URLs, no request, values that
+    cannot be a key) is built by Flask as usual; a failed build is never kept."""
+    request_context = _cv_request.get(None)
+    adapter = request_context.url_adapter if request_context is not None else None
+    if adapter is None or endpoint[:1] == "." or any(name[:1] == "_" and name != "_anchor" for name in values):
+        return url_for(endpoint, **values)
+    try:
+        key = (adapter.script_name, adapter.server_name, endpoint, *((k, type(v), v) for k, v in values.items()))
+        urls = request_context.app.extensions.setdefault("samaschool.urls", {})
+        return urls[key]
+    except TypeError:  # a value that cannot be a key (a list)
+        return url_for(endpoint, **values)
+    except KeyError:
+        pass
+    url = url_for(endpoint, **values)
+    if len(urls) >= URL_CACHE_SIZE:
+        urls.clear()
+    urls[key] = url
+    return url
 
 
 def safe_next_url(target: str | None) -> str | None:

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from samaschool.assessments.models import Attempt, AttemptQuestion, Question, Quiz
 from samaschool.assessments.question_types import REGISTRY, InvalidAnswer
@@ -56,13 +56,18 @@ def attempts_for(user, quiz: Quiz) -> list[Attempt]:
     )
 
 
+# Built once: every page of an attempt and every save runs it. Two statements: the attempt with
+# its quiz, then its questions each with its question.
+_OWN_ATTEMPT = (
+    select(Attempt)
+    .where(Attempt.id == bindparam("attempt_id"), Attempt.user_id == bindparam("user_id"))
+    .options(selectinload(Attempt.questions).joinedload(AttemptQuestion.question), joinedload(Attempt.quiz))
+)
+
+
 def get_attempt_for(user, attempt_id: int) -> Attempt | None:
     """The attempt if it is the user's own; None otherwise (a 404, never another's attempt)."""
-    return db.session.scalar(
-        select(Attempt)
-        .where(Attempt.id == attempt_id, Attempt.user_id == user.id)
-        .options(selectinload(Attempt.questions).selectinload(AttemptQuestion.question), selectinload(Attempt.quiz))
-    )
+    return db.session.scalar(_OWN_ATTEMPT, {"attempt_id": attempt_id, "user_id": user.id})
 
 
 def draw_questions(quiz: Quiz, rng: random.Random) -> list[Question]:

@@ -168,17 +168,21 @@ def save(attempt_id: int):
     if action == "finish":
         services.submit_attempt(attempt)
         db.session.commit()
-        return redirect(url_for("assessments.review", attempt_id=attempt.id))
+        return redirect(url_for("assessments.review", attempt_id=attempt_id))
     if action == "review":  # Enter on the last page: saved, then the check before submitting
         db.session.commit()
-        return redirect(url_for("assessments.confirm", attempt_id=attempt.id))
+        return redirect(url_for("assessments.confirm", attempt_id=attempt_id))
     target = {"next": page + 1, "previous": page - 1}.get(action, page)
     target = min(max(1, target), services.page_count(attempt))
     attempt.last_page = target
+    # Everything the response needs is taken before the commit, which expires the loaded rows:
+    # after it, the attempt and the user (for the language of the message) would be read again.
+    saved = _("Your answers are saved.") if action == "save" else None
+    location = url_for("assessments.attempt", attempt_id=attempt_id, page=target)
     db.session.commit()
-    if action == "save":
-        flash(_("Your answers are saved."), "success")
-    return redirect(url_for("assessments.attempt", attempt_id=attempt.id, page=target))
+    if saved:
+        flash(saved, "success")
+    return redirect(location)
 
 
 @bp.get("/attempts/<int:attempt_id>/submit")
@@ -208,7 +212,7 @@ def submit(attempt_id: int):
         abort(400)
     services.submit_attempt(attempt)  # a replay changes nothing: the attempt is already submitted
     db.session.commit()
-    return redirect(url_for("assessments.review", attempt_id=attempt.id))
+    return redirect(url_for("assessments.review", attempt_id=attempt_id))
 
 
 @bp.get("/attempts/<int:attempt_id>/review")

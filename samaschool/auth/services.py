@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from samaschool import audit, mail
@@ -139,21 +139,37 @@ def _live(now: datetime):
     return (UserSession.last_seen_at > now - idle) & (UserSession.created_at > now - lifetime)
 
 
+# Every signed-in request runs it: built once, with its values as parameters (building a select
+# and its cache key costs more than running it).
+_SESSION_USER = (
+    select(User, UserSession)
+    .join(UserSession, UserSession.user_id == User.id)
+    .where(
+        User.id == bindparam("user_id"),
+        UserSession.token_hash == bindparam("token_hash"),
+        User.is_active.is_(True),
+        UserSession.last_seen_at > bindparam("seen_after"),
+        UserSession.created_at > bindparam("created_after"),
+    )
+)
+
+
 def load_session_user(login_id: str, *, now: datetime | None = None) -> User | None:
     """The active user behind a session cookie's id, or None if the session has ended: logged
-    out, idle for longer than the idle timeout, or older than the absolute lifetime."""
+    out, idle for longer than the idle timeout, or older than the absolute lifetime (as `_live`)."""
     user_id, _sep, token = login_id.partition(":")
     if not user_id.isdigit() or not token:
         return None
+    now = now or utcnow()
+    idle, lifetime = session_limits()
     row = db.session.execute(
-        select(User, UserSession)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == int(user_id),
-            UserSession.token_hash == _digest(token),
-            User.is_active.is_(True),
-            _live(now or utcnow()),
-        )
+        _SESSION_USER,
+        {
+            "user_id": int(user_id),
+            "token_hash": _digest(token),
+            "seen_after": now - idle,
+            "created_after": now - lifetime,
+        },
     ).first()
     if row is None:
         return None

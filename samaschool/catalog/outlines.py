@@ -17,14 +17,16 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import event, select, update
+from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.orm import Session
 
-from samaschool.catalog.models import Course, Lesson, Module
+from samaschool.catalog.models import Course, Enrolment, Lesson, Module
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
+from samaschool.reads import core_execute
 
 MAX_COURSES = 64
 """Outlines kept per process (least recently used dropped first): lesson bodies included, a course
@@ -120,15 +122,51 @@ def _cache() -> OutlineCache:
     return current_app.extensions.setdefault("samaschool.outlines", OutlineCache())
 
 
+# Built once: a select and its cache key cost more to build than the statement takes to run, and
+# the columns are read through the session's connection, without the ORM's per-statement work.
+_VERSION_BY_SLUG = select(Course.id, Course.updated_at).where(
+    Course.slug == bindparam("slug"), Course.is_published.is_(True)
+)
+
+
+# The same, with the learner's enrolment in the course (a lesson or course page), in one statement.
+_VERSION_AND_ENROLMENT_BY_SLUG = (
+    select(Course.id, Course.updated_at, Enrolment.id, Enrolment.last_lesson_id, Enrolment.last_activity_at)
+    .outerjoin(Enrolment, (Enrolment.course_id == Course.id) & (Enrolment.user_id == bindparam("user_id")))
+    .where(Course.slug == bindparam("slug"), Course.is_published.is_(True))
+)
+
+
+class EnrolmentPlace(NamedTuple):
+    """A learner's enrolment as the course and lesson pages read it (read-only)."""
+
+    id: int
+    last_lesson_id: int | None
+    last_activity_at: datetime | None
+
+
 def visible_outline(slug: str) -> CourseOutline | None:
     """The outline of the visible (published) course `slug`, or None: one statement when this
     process already holds the course's current version."""
-    row = db.session.execute(
-        select(Course.id, Course.updated_at).where(Course.slug == slug, Course.is_published.is_(True))
-    ).first()
+    row = core_execute(_VERSION_BY_SLUG, {"slug": slug}).first()
     if row is None:
         return None
-    course_id, version = row
+    return _current_outline(row[0], row[1], slug)
+
+
+def visible_outline_and_enrolment(slug: str, user_id: int) -> tuple[CourseOutline | None, EnrolmentPlace | None]:
+    """`visible_outline(slug)` and the user's enrolment in that course (None if not enrolled), in
+    one statement when this process already holds the course's current version."""
+    row = core_execute(_VERSION_AND_ENROLMENT_BY_SLUG, {"slug": slug, "user_id": user_id}).first()
+    if row is None:
+        return None, None
+    outline = _current_outline(row[0], row[1], slug)
+    if outline is None or row[2] is None:
+        return outline, None
+    return outline, EnrolmentPlace(row[2], row[3], row[4])
+
+
+def _current_outline(course_id: int, version: datetime, slug: str) -> CourseOutline | None:
     cache = _cache()
     outline = cache.get(course_id, version)
     if outline is not None and outline.slug == slug:

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from samaschool.catalog.models import Course, Enrolment, Lesson
-from samaschool.catalog.outlines import CourseOutline, LessonOutline, visible_outline
+from samaschool.catalog.outlines import (
+    CourseOutline,
+    EnrolmentPlace,
+    LessonOutline,
+    visible_outline,
+    visible_outline_and_enrolment,
+)
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
+from samaschool.reads import core_execute
 
 
 def visible_courses():
@@ -16,8 +24,28 @@ def visible_courses():
     return select(Course).where(Course.is_published.is_(True))
 
 
-def search_courses(*, level: str = "", language: str = "", q: str = "") -> list[Course]:
-    query = visible_courses().order_by(Course.title)
+# What a list of courses shows (the catalog, the home page), read as plain rows; the unfiltered
+# list, which nearly every visit asks for, is built once (samaschool/reads.py).
+_ALL_CARDS = (
+    select(
+        Course.id,
+        Course.slug,
+        Course.title,
+        Course.summary,
+        Course.level,
+        Course.language,
+        Course.estimated_hours,
+    )
+    .where(Course.is_published.is_(True))
+    .order_by(Course.title)
+)
+_LANGUAGES = select(Course.language).where(Course.is_published.is_(True)).distinct()
+
+
+def search_courses(*, level: str = "", language: str = "", q: str = "") -> list[Row]:
+    """The visible courses (id, slug, title, summary, level, language, estimated_hours), by title,
+    of the level and language given, whose title holds `q`."""
+    query = _ALL_CARDS
     if level:
         query = query.where(Course.level == level)
     if language:
@@ -25,7 +53,7 @@ def search_courses(*, level: str = "", language: str = "", q: str = "") -> list[
     if q := q.strip():
         escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(func.lower(Course.title).like(f"%{escaped}%", escape="\\"))
-    return list(db.session.scalars(query))
+    return list(core_execute(query))
 
 
 def visible_courses_by_slug(slugs) -> dict[str, Course]:
@@ -37,13 +65,19 @@ def visible_courses_by_slug(slugs) -> dict[str, Course]:
 
 
 def catalog_languages() -> list[str]:
-    return list(db.session.scalars(select(Course.language).where(Course.is_published.is_(True)).distinct()))
+    return list(core_execute(_LANGUAGES).scalars())
 
 
 def get_course_outline(slug: str) -> CourseOutline | None:
     """A visible course with its live modules and lessons, read-only: from this process's cache
     when the course's content version is the one cached (catalog/outlines.py), in one statement."""
     return visible_outline(slug)
+
+
+def get_course_outline_and_enrolment(slug: str, user) -> tuple[CourseOutline | None, EnrolmentPlace | None]:
+    """`get_course_outline(slug)` and the signed-in user's enrolment in it (id, last lesson, last
+    activity; None when not enrolled), in the same one statement."""
+    return visible_outline_and_enrolment(slug, user.id)
 
 
 def get_lesson(course: Course, lesson_slug: str) -> Lesson | None:

@@ -37,9 +37,13 @@ def _outline_or_404(slug: str):
 
 @bp.get("/<slug>")
 def course(slug: str):
-    course = _outline_or_404(slug)
+    if current_user.is_authenticated:
+        course, enrolment = services.get_course_outline_and_enrolment(slug, current_user)
+        if course is None:
+            abort(404)
+    else:
+        course, enrolment = _outline_or_404(slug), None
     lessons = services.ordered_lessons(course)
-    enrolment = services.find_enrolment(current_user, course)
     outline = outline_for(current_user, course, lessons, enrolled=enrolment is not None)
     return render_template(
         "catalog/course.html",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from samaschool import audit
@@ -63,8 +63,11 @@ def live_certifications():
     return select(Certification).where(Certification.archived_at.is_(None))
 
 
+_BY_CODE = select(Certificate).where(Certificate.code == bindparam("code"))  # built once: every verification
+
+
 def get_by_code(code: str) -> Certificate | None:
-    return db.session.scalar(select(Certificate).where(Certificate.code == normalise_code(code)))
+    return db.session.scalar(_BY_CODE, {"code": normalise_code(code)})
 
 
 def get_by_credential_id(credential_id: str) -> Certificate | None:
@@ -79,12 +82,13 @@ def get_by_credential_id(credential_id: str) -> Certificate | None:
     return certificate
 
 
+_CERTIFICATES_FOR = (  # built once: the dashboard and other pages with certificate notices run it
+    select(Certificate).where(Certificate.user_id == bindparam("user_id")).order_by(Certificate.issued_at.desc())
+)
+
+
 def certificates_for(user_id: int) -> list[Certificate]:
-    return list(
-        db.session.scalars(
-            select(Certificate).where(Certificate.user_id == user_id).order_by(Certificate.issued_at.desc())
-        )
-    )
+    return list(db.session.scalars(_CERTIFICATES_FOR, {"user_id": user_id}))
 
 
 def latest_certificate(user_id: int, certification_id: int) -> Certificate | None:

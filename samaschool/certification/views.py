@@ -212,9 +212,9 @@ def verify_code(code: str):
     answer = _status_answer(certificate, code)
     if request.accept_mimetypes.best == "application/json" or request.args.get("format") == "json":
         return jsonify(answer), 200 if certificate else 404
-    return render_template("certification/verify_code.html", answer=answer, form=VerifyForm()), (
-        200 if certificate else 404
-    )
+    # No form on this page (it links to the form): a form would start a session, with a cookie,
+    # for every anonymous verifier.
+    return render_template("certification/verify_code.html", answer=answer), 200 if certificate else 404
 
 
 @bp.route("/verify", methods=["GET", "POST"])
@@ -324,4 +324,5 @@ def certificate_notices():
         for c in held
         if c.revoked_at is None and now - c.issued_at < timedelta(hours=1)
     ]
-    return {"certificate_notices": notices, "new_certificates": recent}
+    # All of them too, for the pools they unlock (pools.services.unlocked_pools): not loaded twice.
+    return {"certificate_notices": notices, "new_certificates": recent, "held_certificates": held}

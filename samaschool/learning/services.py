@@ -5,17 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, literal_column, select, union_all, update
+from sqlalchemy import bindparam, func, literal_column, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 # Progress counts passed quizzes, so learning reads the assessment models (models only:
 # no services or views), the one place where a dependency points up the journey.
 from samaschool.assessments.models import Attempt, Quiz
 from samaschool.catalog.models import Course, Enrolment, Lesson, Module
-from samaschool.catalog.outlines import CourseOutline, LessonOutline, visible_outlines
+from samaschool.catalog.outlines import CourseOutline, EnrolmentPlace, LessonOutline, visible_outlines
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
 from samaschool.learning.models import LessonProgress
+from samaschool.reads import core_execute
 from samaschool.signals import progress_made
 
 
@@ -74,20 +75,23 @@ def passed_quiz_ids(user_id: int, quiz_ids: list[int]) -> set[int]:
     )
 
 
-def enrolment_for(user, course_id: int) -> Enrolment | None:
-    return db.session.scalar(select(Enrolment).where(Enrolment.user_id == user.id, Enrolment.course_id == course_id))
-
-
 VISIT_THROTTLE = timedelta(minutes=5)
 
 
-def record_visit(enrolment: Enrolment, lesson: Lesson, now: datetime | None = None) -> bool:
+def visit_due(enrolment: Enrolment | EnrolmentPlace, lesson: Lesson, now: datetime | None = None) -> bool:
+    """Whether `record_visit` would write: another lesson, or the last visit is old (a page
+    skips its bookkeeping transaction when not)."""
+    now = now or utcnow()
+    recent = enrolment.last_activity_at is not None and now - enrolment.last_activity_at < VISIT_THROTTLE
+    return enrolment.last_lesson_id != lesson.id or not recent
+
+
+def record_visit(enrolment: Enrolment | EnrolmentPlace, lesson: Lesson, now: datetime | None = None) -> bool:
     """Remember the lesson for "continue where you left off" (bookkeeping on a page view: run it
     inside `bookkeeping()`). Writes only when the lesson changed or the last visit is old;
     returns whether it wrote."""
     now = now or utcnow()
-    recent = enrolment.last_activity_at is not None and now - enrolment.last_activity_at < VISIT_THROTTLE
-    if enrolment.last_lesson_id == lesson.id and recent:
+    if not visit_due(enrolment, lesson, now):
         return False
     db.session.execute(
         update(Enrolment).where(Enrolment.id == enrolment.id).values(last_lesson_id=lesson.id, last_activity_at=now)
@@ -130,17 +134,18 @@ class DashboardCourse:
     continue_lesson: LessonOutline | None
 
 
+_DASHBOARD_ENROLMENTS = (  # built once (samaschool/reads.py)
+    select(Enrolment)
+    .join(Course, Course.id == Enrolment.course_id)
+    .where(Enrolment.user_id == bindparam("user_id"), Course.is_published.is_(True))
+    .order_by(func.coalesce(Enrolment.last_activity_at, Enrolment.enrolled_at).desc())
+)
+
+
 def dashboard(user) -> list[DashboardCourse]:
     """The learner's courses, most recently active first, in three statements (the outlines come
     from this process's cache while their content version holds)."""
-    enrolments = list(
-        db.session.scalars(
-            select(Enrolment)
-            .join(Course, Course.id == Enrolment.course_id)
-            .where(Enrolment.user_id == user.id, Course.is_published.is_(True))
-            .order_by(func.coalesce(Enrolment.last_activity_at, Enrolment.enrolled_at).desc())
-        )
-    )
+    enrolments = list(db.session.scalars(_DASHBOARD_ENROLMENTS, {"user_id": user.id}))
     if not enrolments:
         return []
     outlines = visible_outlines(e.course_id for e in enrolments)
@@ -204,24 +209,36 @@ def done_in_course(user_id: int, course_id: int, quiz_ids: list[int]) -> tuple[s
     return done_in_courses(user_id, [course_id], quiz_ids)
 
 
+# Built once, with the lists as expanding parameters (samaschool/reads.py): every course, lesson
+# and dashboard page runs one of them.
+_LESSONS_DONE = (
+    select(literal_column("0").label("kind"), LessonProgress.lesson_id.label("id"))
+    .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+    .where(
+        LessonProgress.user_id == bindparam("user_id"), Lesson.course_id.in_(bindparam("course_ids", expanding=True))
+    )
+)
+_LESSONS_AND_QUIZZES_DONE = union_all(
+    _LESSONS_DONE,
+    select(literal_column("1").label("kind"), Attempt.quiz_id.label("id"))
+    .where(
+        Attempt.user_id == bindparam("user_id"),
+        Attempt.quiz_id.in_(bindparam("quiz_ids", expanding=True)),
+        Attempt.passed.is_(True),
+    )
+    .distinct(),
+)
+
+
 def done_in_courses(user_id: int, course_ids: list[int], quiz_ids: list[int]) -> tuple[set[int], set[int]]:
     """(lessons completed, quizzes passed) among the courses' lessons and `quiz_ids`, in one statement."""
     if not course_ids:
         return set(), set()
-    lessons_done = (
-        select(literal_column("0").label("kind"), LessonProgress.lesson_id.label("id"))
-        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
-        .where(LessonProgress.user_id == user_id, Lesson.course_id.in_(course_ids))
-    )
+    params = {"user_id": user_id, "course_ids": list(course_ids), "quiz_ids": list(quiz_ids)}
     if not quiz_ids:
-        return {item_id for _kind, item_id in db.session.execute(lessons_done)}, set()
-    quizzes_passed = (
-        select(literal_column("1").label("kind"), Attempt.quiz_id.label("id"))
-        .where(Attempt.user_id == user_id, Attempt.quiz_id.in_(quiz_ids), Attempt.passed.is_(True))
-        .distinct()
-    )
+        return {item_id for _kind, item_id in core_execute(_LESSONS_DONE, params)}, set()
     completed, passed = set(), set()
-    for kind, item_id in db.session.execute(union_all(lessons_done, quizzes_passed)):
+    for kind, item_id in core_execute(_LESSONS_AND_QUIZZES_DONE, params):
         (passed if kind else completed).add(item_id)
     return completed, passed
 

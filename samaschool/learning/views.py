@@ -28,9 +28,10 @@ def dashboard():
     )
 
 
-def _course_and_lesson(slug: str, lesson_slug: str):
-    """The visible course, its lessons in reading order, and the lesson's place; or 404."""
-    course = catalog.get_course_outline(slug)
+def _course_and_lesson(slug: str, lesson_slug: str, course=None):
+    """The visible course (`course`, if already loaded), its lessons in reading order, and the
+    lesson's place; or 404."""
+    course = course or catalog.get_course_outline(slug)
     if course is None:
         abort(404)
     lessons = catalog.ordered_lessons(course)
@@ -43,9 +44,11 @@ def _course_and_lesson(slug: str, lesson_slug: str):
 @bp.get("/courses/<slug>/lessons/<lesson_slug>")
 @login_required
 def lesson(slug: str, lesson_slug: str):
-    course, lessons, index = _course_and_lesson(slug, lesson_slug)
+    course, enrolment = catalog.get_course_outline_and_enrolment(slug, current_user)
+    if course is None:
+        abort(404)
+    course, lessons, index = _course_and_lesson(slug, lesson_slug, course)
     current = lessons[index]
-    enrolment = services.enrolment_for(current_user, course.id)
     if enrolment is None:
         flash(_("Enrol in this course to read its lessons and keep your progress."), "info")
         return redirect(url_for("catalog.course", slug=slug))
@@ -66,8 +69,9 @@ def lesson(slug: str, lesson_slug: str):
         last_in_module=index + 1 == len(lessons) or lessons[index + 1].module_id != current.module_id,
         form=ActionForm(),
     )
-    with bookkeeping():
-        services.record_visit(enrolment, current)
+    if services.visit_due(enrolment, current):  # else no bookkeeping transaction at all
+        with bookkeeping():
+            services.record_visit(enrolment, current)
     return page
 
 

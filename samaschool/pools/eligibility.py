@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, false, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Row, and_, bindparam, exists, false, or_, select
+from sqlalchemy.orm import aliased, lazyload
 
 from samaschool.auth.models import User
 from samaschool.catalog.models import Course
@@ -36,6 +36,7 @@ from samaschool.extensions import db
 from samaschool.learning.services import modules_progress
 from samaschool.pools.models import Pool, SkillSnapshot, Suspension
 from samaschool.pools.quality import Accuracy, shown_accuracies
+from samaschool.reads import core_execute
 
 
 @dataclass
@@ -68,12 +69,43 @@ def can_work(user, pool: Pool, now: datetime | None = None) -> bool:
     return check(user, pool, now).eligible
 
 
-def check_pools(user, pools: list[Pool], now: datetime | None = None) -> dict[int, Eligibility]:
+def check_pools(
+    user, pools: list[Pool], now: datetime | None = None, *, certificates: list[Certificate] | None = None
+) -> dict[int, Eligibility]:
     """`check` for one worker and many pools: pool id -> Eligibility, in a fixed number of
-    queries whatever the number of pools (one per kind of fact, each only when needed)."""
+    queries whatever the number of pools (one per kind of fact, each only when needed).
+
+    `certificates`: every certificate the worker has (with its certification), when the caller
+    has loaded them already; only for pools each of whose required certifications is among
+    them, since those are then the only certifications known."""
     now = now or utcnow()
-    facts = _Facts.gather(user, pools, now)
+    facts = _Facts.gather(user, pools, now, certificates)
     return {pool.id: _check(user, pool, facts, now) for pool in pools}
+
+
+# Built once (samaschool/reads.py): the claim, the submit, the pool pages and the dashboard run them.
+# The certifications and the worker's certificates of them, in one statement.
+_CERTIFICATIONS_AND_CERTIFICATES = (
+    select(Certification, Certificate)
+    .outerjoin(
+        Certificate,
+        and_(Certificate.certification_id == Certification.id, Certificate.user_id == bindparam("user_id")),
+    )
+    .where(Certification.slug.in_(bindparam("slugs", expanding=True)))
+    .order_by(Certification.id, Certificate.cycle)
+    .options(lazyload(Certificate.certification))  # the row's own certification, already loaded
+)
+# What a running suspension shows: when it ends and why.
+_RUNNING_SUSPENSIONS = (
+    select(Suspension.pool_id, Suspension.ends_at, Suspension.reason)
+    .where(
+        Suspension.worker_id == bindparam("user_id"),
+        Suspension.pool_id.in_(bindparam("pool_ids", expanding=True)),
+        Suspension.lifted_at.is_(None),
+        Suspension.ends_at > bindparam("now"),
+    )
+    .order_by(Suspension.ends_at)
+)
 
 
 @dataclass
@@ -83,44 +115,35 @@ class _Facts:
     certifications: dict[str, Certification]  # by slug
     latest: dict[int, Certificate]  # the worker's latest certificate, by certification id
     modules: dict[str, tuple[int, int]]  # (modules done, modules) by course slug
-    suspensions: dict[int, Suspension]  # the running suspension ending last, by pool id
+    suspensions: dict[int, Row]  # the running suspension ending last (pool_id, ends_at, reason), by pool id
     skills: dict[int, Accuracy]  # by pool id, for pools that ask for a skill
 
     @classmethod
-    def gather(cls, user, pools: list[Pool], now: datetime) -> _Facts:
+    def gather(cls, user, pools: list[Pool], now: datetime, certificates: list[Certificate] | None = None) -> _Facts:
         slugs = {slug for pool in pools for slug in pool.required_certifications}
-        certifications = (
-            {c.slug: c for c in db.session.scalars(select(Certification).where(Certification.slug.in_(slugs)))}
-            if slugs
-            else {}
-        )
+        certifications: dict[str, Certification] = {}
         latest: dict[int, Certificate] = {}
-        if certifications:
-            for certificate in db.session.scalars(
-                select(Certificate)
-                .where(
-                    Certificate.user_id == user.id,
-                    Certificate.certification_id.in_([c.id for c in certifications.values()]),
-                )
-                .order_by(Certificate.cycle)
+        if certificates is not None:
+            for certificate in sorted(certificates, key=lambda c: c.cycle):
+                if certificate.certification.slug in slugs:
+                    certifications[certificate.certification.slug] = certificate.certification
+                    latest[certificate.certification_id] = certificate  # the highest cycle wins
+        elif slugs:
+            for certification, certificate in db.session.execute(
+                _CERTIFICATIONS_AND_CERTIFICATES, {"user_id": user.id, "slugs": sorted(slugs)}
             ):
-                latest[certificate.certification_id] = certificate  # the highest cycle wins
+                certifications[certification.slug] = certification
+                if certificate is not None:
+                    latest[certification.id] = certificate  # the highest cycle wins
         never_held = {_course_slug(c) for c in certifications.values() if c.id not in latest} - {None}
         modules = {}
         if never_held:
             courses = {c.id: c.slug for c in db.session.scalars(select(Course).where(Course.slug.in_(never_held)))}
             modules = {courses[cid]: done for cid, done in modules_progress(user.id, courses).items()}
-        suspensions: dict[int, Suspension] = {}
+        suspensions: dict[int, Row] = {}
         if pools:
-            for suspension in db.session.scalars(
-                select(Suspension)
-                .where(
-                    Suspension.worker_id == user.id,
-                    Suspension.pool_id.in_([pool.id for pool in pools]),
-                    Suspension.lifted_at.is_(None),
-                    Suspension.ends_at > now,
-                )
-                .order_by(Suspension.ends_at)
+            for suspension in core_execute(
+                _RUNNING_SUSPENSIONS, {"user_id": user.id, "pool_ids": [pool.id for pool in pools], "now": now}
             ):
                 suspensions[suspension.pool_id] = suspension  # the one ending last wins
         skills = shown_accuracies(user.id, [pool.id for pool in pools if pool.min_skill_percent is not None])

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, bindparam, cast, func, select
 
 from samaschool import audit
 from samaschool.errors import NotAllowed
 from samaschool.extensions import db
 from samaschool.pools.models import Assignment, Pool, SkillSnapshot, Suspension
+from samaschool.reads import core_execute
 
 ROLLING_WINDOW = 50  # the latest gold answers that make up the pool skill
 BATCH_SIZE = 10  # answers (gold or not) between two snapshots of what a worker is shown
@@ -96,19 +97,26 @@ def shown_accuracy(worker_id: int, pool_id: int) -> Accuracy:
     return shown_accuracies(worker_id, [pool_id])[pool_id]
 
 
+# The worker's answers in the pool so far and those their last snapshot saw (None without one),
+# in one statement built once (samaschool/reads.py): every submit runs it.
+_ANSWERS_AND_SEEN = select(
+    func.count(),
+    select(SkillSnapshot.answers_seen)
+    .where(SkillSnapshot.worker_id == bindparam("worker_id"), SkillSnapshot.pool_id == bindparam("pool_id"))
+    .scalar_subquery(),
+).where(
+    Assignment.worker_id == bindparam("worker_id"),
+    Assignment.pool_id == bindparam("pool_id"),
+    Assignment.state == "submitted",
+)
+
+
 def after_answer(worker, pool: Pool, now: datetime) -> SkillSnapshot | None:
     """Called for every answer submitted, gold or not (the caller holds the worker's row lock).
     Once BATCH_SIZE answers have come in since the last snapshot, take a new one and apply the
     suspension rule; otherwise change nothing. Returns the new snapshot, if one was taken."""
-    snapshot = db.session.scalar(
-        select(SkillSnapshot).where(SkillSnapshot.worker_id == worker.id, SkillSnapshot.pool_id == pool.id)
-    )
-    submitted = db.session.scalar(
-        select(func.count()).where(
-            Assignment.worker_id == worker.id, Assignment.pool_id == pool.id, Assignment.state == "submitted"
-        )
-    )
-    if submitted - (snapshot.answers_seen if snapshot is not None else 0) < BATCH_SIZE:
+    submitted, answers_seen = core_execute(_ANSWERS_AND_SEEN, {"worker_id": worker.id, "pool_id": pool.id}).one()
+    if submitted - (answers_seen or 0) < BATCH_SIZE:
         return None
     snapshot = take_snapshot(worker.id, pool.id, now, answers_seen=submitted)
     enforce_threshold(worker, pool, now)

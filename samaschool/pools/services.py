@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, select
 
 from samaschool import audit
-from samaschool.certification.models import Certificate, Certification
+from samaschool.certification.models import Certificate
 from samaschool.choices import country_choices
 from samaschool.content.markdown import render_markdown
 from samaschool.db_types import utcnow
@@ -16,6 +16,7 @@ from samaschool.extensions import db
 from samaschool.pools import eligibility, money
 from samaschool.pools.models import Assignment, EarningEntry, PayoutLine, Pool, Task
 from samaschool.pools.task_types import REGISTRY
+from samaschool.reads import core_execute
 
 
 @dataclass
@@ -37,43 +38,48 @@ def open_pools_for(user) -> list[PoolCard]:
     return [PoolCard(pool, checks[pool.id], waiting.get(pool.id, 0)) for pool in pools]
 
 
-def unlocked_pools(user, certification_slugs: list[str] | None = None) -> list[PoolCard]:
+# Built once (samaschool/reads.py): the dashboard runs them.
+_CERTIFICATES = select(Certificate).where(Certificate.user_id == bindparam("user_id"))
+_OPEN_POOLS = select(Pool).where(Pool.status == "open").order_by(Pool.name)
+_TASKS_WAITING = (
+    select(Task.pool_id, func.count())
+    .where(Task.pool_id.in_(bindparam("pool_ids", expanding=True)), Task.filled.is_(False))
+    .group_by(Task.pool_id)
+)
+
+
+def unlocked_pools(
+    user, certification_slugs: list[str] | None = None, *, certificates: list[Certificate] | None = None
+) -> list[PoolCard]:
     """The open pools that certificates unlock and that `user` may work in now: those requiring
     one of `certification_slugs`, or (None) one of the certifications the user holds. For the
-    next step after a certificate: the exam result, the certificate page, the dashboard. A learner
-    without a certificate (most dashboard views) costs one query."""
+    next step after a certificate: the exam result, the certificate page, the dashboard.
+    `certificates`: all the user's certificates, when the page has them already. A learner
+    without a certificate (most dashboard views) costs one query at most; a holder four at most
+    (the certificates, the pools, the eligibility facts the certificates do not give, the tasks)."""
     if not user.is_authenticated:
         return []
+    now = utcnow()
+    if certificates is None:
+        certificates = list(db.session.scalars(_CERTIFICATES, {"user_id": user.id}))
     if certification_slugs is None:
-        now = utcnow()
-        certification_slugs = db.session.scalars(
-            select(Certification.slug)
-            .join(Certificate, Certificate.certification_id == Certification.id)
-            .where(
-                Certificate.user_id == user.id,
-                Certificate.revoked_at.is_(None),
-                or_(Certificate.expires_at.is_(None), Certificate.expires_at > now),
-            )
-        ).all()
+        certification_slugs = [c.certification.slug for c in certificates if c.status(now) == "valid"]
     wanted = set(certification_slugs)
     if not wanted:
         return []
+    # A pool needing a certification the user has no certificate of is closed to them: only the
+    # others are checked, with the certificates just loaded.
+    known = {c.certification.slug for c in certificates}
     pools = [
         pool
-        for pool in db.session.scalars(select(Pool).where(Pool.status == "open").order_by(Pool.name))
-        if wanted & set(pool.required_certifications)
+        for pool in db.session.scalars(_OPEN_POOLS)
+        if wanted & set(pool.required_certifications) and set(pool.required_certifications) <= known
     ]
-    checks = eligibility.check_pools(user, pools) if pools else {}
+    checks = eligibility.check_pools(user, pools, now, certificates=certificates) if pools else {}
     eligible = [pool for pool in pools if checks[pool.id].eligible]
     if not eligible:
         return []
-    waiting = dict(
-        db.session.execute(
-            select(Task.pool_id, func.count())
-            .where(Task.pool_id.in_([pool.id for pool in eligible]), Task.filled.is_(False))
-            .group_by(Task.pool_id)
-        ).all()
-    )
+    waiting = dict(core_execute(_TASKS_WAITING, {"pool_ids": [pool.id for pool in eligible]}).all())
     return [PoolCard(pool, checks[pool.id], waiting.get(pool.id, 0)) for pool in eligible]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from samaschool.db_types import utcnow
 from samaschool.errors import DomainError
@@ -23,8 +24,11 @@ bp = Blueprint("pools", __name__)
 bp.add_app_template_global(services.unlocked_pools, "unlocked_pools")
 
 
+_SHOWN_POOL = select(Pool).where(Pool.slug == bindparam("slug"), Pool.status != "draft")  # built once
+
+
 def _pool_or_404(slug: str) -> Pool:
-    pool = db.session.scalar(select(Pool).where(Pool.slug == slug, Pool.status != "draft"))
+    pool = db.session.scalar(_SHOWN_POOL, {"slug": slug})
     if pool is None:
         abort(404)
     return pool
@@ -71,12 +75,16 @@ def claim(slug: str):
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for("pools.pool", slug=slug))
+    location = url_for("pools.task", assignment_id=assignment.id)  # before the commit expires it
     db.session.commit()
-    return redirect(url_for("pools.task", assignment_id=assignment.id))
+    return redirect(location)
 
 
 def _own_assignment(assignment_id: int) -> Assignment:
-    assignment = db.session.get(Assignment, assignment_id)
+    # With its pool and task, which every caller reads, in the same statement.
+    assignment = db.session.get(
+        Assignment, assignment_id, options=[joinedload(Assignment.pool), joinedload(Assignment.task)]
+    )
     if assignment is None or assignment.worker_id != current_user.id:
         abort(404)
     return assignment
@@ -146,9 +154,11 @@ def submit(assignment_id: int):
         db.session.commit()  # an expired lease is recorded as such
         flash(str(error), "error")
         return redirect(url_for("pools.pool", slug=slug))
+    # The message before the commit: after it, choosing its language would read the user again.
+    thanks = _("Answer saved. Thank you!") if fresh else None
     db.session.commit()
-    if fresh:
-        flash(_("Answer saved. Thank you!"), "success")
+    if thanks:
+        flash(thanks, "success")
     return redirect(url_for("pools.pool", slug=slug))
 
 

@@ -7,8 +7,9 @@ from collections import Counter
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import bindparam, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from samaschool.auth.models import User
 from samaschool.db_types import utcnow
@@ -19,6 +20,7 @@ from samaschool.pools import eligibility, quality
 from samaschool.pools.models import Assignment, Pool, Task
 from samaschool.pools.review import auto_review_on_submit
 from samaschool.pools.task_types import REGISTRY, TaskContext
+from samaschool.reads import core_execute
 
 
 class NotEligible(DomainError):
@@ -39,19 +41,49 @@ class LeaseExpired(DomainError):
     pass
 
 
-def open_claims(worker_id: int, pool_id: int, now: datetime) -> list[Assignment]:
-    return list(
-        db.session.scalars(
-            select(Assignment)
-            .where(
-                Assignment.worker_id == worker_id,
-                Assignment.pool_id == pool_id,
-                Assignment.state == "claimed",
-                Assignment.lease_expires_at > now,
-            )
-            .order_by(Assignment.claimed_at)
-        )
+# Built once (samaschool/reads.py): every claim and submit runs them.
+_OPEN_CLAIMS = (
+    select(Assignment)
+    .where(
+        Assignment.worker_id == bindparam("worker_id"),
+        Assignment.pool_id == bindparam("pool_id"),
+        Assignment.state == "claimed",
+        Assignment.lease_expires_at > bindparam("now"),
     )
+    .order_by(Assignment.claimed_at)
+)
+# One worker's claims and submits go one at a time (PostgreSQL row lock; SQLite serialises
+# anyway). NO KEY UPDATE, as certificate awards take it: it never waits on foreign-key share locks.
+_LOCK_WORKER = select(User.id).where(User.id == bindparam("worker_id")).with_for_update(key_share=True)
+_NEXT_TASK = (
+    select(Task)
+    .where(
+        Task.pool_id == bindparam("pool_id"),
+        Task.filled.is_(False),
+        Task.slots_taken < bindparam("overlap"),
+        ~exists().where(Assignment.task_id == Task.id, Assignment.worker_id == bindparam("worker_id")),
+    )
+    .order_by(Task.id)
+    .limit(1)
+    .with_for_update(skip_locked=True, of=Task)
+)
+_TAKE_SLOT = (
+    update(Task)
+    .where(Task.id == bindparam("task_id"), Task.slots_taken < bindparam("overlap"))
+    .values(slots_taken=Task.slots_taken + 1)
+    .execution_options(synchronize_session=False)
+)
+
+
+def _lock_worker(worker_id: int) -> None:
+    """The worker's row lock, held to the end of the transaction. SQLite has no row locks (it
+    leaves FOR UPDATE out): there the write transaction, begun IMMEDIATE, serialises already."""
+    if db.session.get_bind().dialect.name != "sqlite":
+        core_execute(_LOCK_WORKER, {"worker_id": worker_id})
+
+
+def open_claims(worker_id: int, pool_id: int, now: datetime) -> list[Assignment]:
+    return list(db.session.scalars(_OPEN_CLAIMS, {"worker_id": worker_id, "pool_id": pool_id, "now": now}))
 
 
 def claim_next_task(worker, pool: Pool, now: datetime | None = None) -> Assignment:
@@ -62,10 +94,9 @@ def claim_next_task(worker, pool: Pool, now: datetime | None = None) -> Assignme
     write transaction (BEGIN IMMEDIATE) serialises claims.
     """
     now = now or utcnow()
-    # One worker's claims go one at a time (PostgreSQL row lock; SQLite serialises anyway),
-    # so parallel requests cannot slip past the concurrent-claim limit or the daily cap.
-    # NO KEY UPDATE, as certificate awards take it: it never waits on foreign-key share locks.
-    db.session.execute(select(User.id).where(User.id == worker.id).with_for_update(key_share=True))
+    # One claim of a worker at a time, so parallel requests cannot slip past the
+    # concurrent-claim limit or the daily cap.
+    _lock_worker(worker.id)
     check = eligibility.check(worker, pool, now)
     if not check.eligible:
         raise NotEligible(check)
@@ -87,26 +118,14 @@ def claim_next_task(worker, pool: Pool, now: datetime | None = None) -> Assignme
                 _("You have done today's %(count)d tasks in this pool. Come back tomorrow.", count=pool.daily_cap)
             )
     expire_leases(now, pool_id=pool.id)
-    mine = exists().where(Assignment.task_id == Task.id, Assignment.worker_id == worker.id)
     task = None
     for _attempt in range(5):
-        candidate = db.session.scalar(
-            select(Task)
-            .where(Task.pool_id == pool.id, Task.filled.is_(False), Task.slots_taken < pool.overlap, ~mine)
-            .order_by(Task.id)
-            .limit(1)
-            .with_for_update(skip_locked=True, of=Task)
-        )
+        candidate = db.session.scalar(_NEXT_TASK, {"pool_id": pool.id, "overlap": pool.overlap, "worker_id": worker.id})
         if candidate is None:
             break
         # The guard is checked again on the newest row version, so of two claimers that
         # picked the same task only one gets the slot; the other tries the next task.
-        taken = db.session.execute(
-            update(Task)
-            .where(Task.id == candidate.id, Task.slots_taken < pool.overlap)
-            .values(slots_taken=Task.slots_taken + 1)
-            .execution_options(synchronize_session=False)
-        )
+        taken = db.session.execute(_TAKE_SLOT, {"task_id": candidate.id, "overlap": pool.overlap})
         if taken.rowcount == 1:
             task = candidate
             break
@@ -166,7 +185,7 @@ def submit_answer(
     kind = REGISTRY[pool.task_type]
     answer = kind.parse(form, pool.labels, context or task_context(pool, assignment.task))
     # One worker's submits go one at a time, so each batch of answers is counted exactly once.
-    db.session.execute(select(User.id).where(User.id == worker.id).with_for_update(key_share=True))
+    _lock_worker(worker.id)
     done = db.session.execute(
         update(Assignment)
         .where(Assignment.id == assignment.id, Assignment.state == "claimed", Assignment.lease_expires_at > now)
@@ -176,7 +195,9 @@ def submit_answer(
     if done.rowcount != 1:
         db.session.refresh(assignment)
         return False
-    assignment.state, assignment.answer, assignment.submitted_at = "submitted", answer, now
+    # What the UPDATE just stored, without the ORM writing it a second time.
+    for name, value in (("state", "submitted"), ("answer", answer), ("submitted_at", now)):
+        set_committed_value(assignment, name, value)
     task = assignment.task
     if task.is_gold:
         assignment.gold_correct = kind.matches(answer, task.gold_answer, pool)
@@ -206,20 +227,24 @@ def _after_answer(task: Task, pool: Pool, kind) -> None:
         task.consensus_answer = kind.consensus(answers, pool)
 
 
+_EXPIRE_LEASES = (
+    update(Assignment)
+    .where(Assignment.state == "claimed", Assignment.lease_expires_at <= bindparam("now"))
+    .values(state="expired")
+    .returning(Assignment.task_id)
+    .execution_options(synchronize_session=False)
+)
+_EXPIRE_POOL_LEASES = _EXPIRE_LEASES.where(Assignment.pool_id == bindparam("in_pool"))  # not a column's name
+
+
 def expire_leases(now: datetime | None = None, *, pool_id: int | None = None) -> int:
     """Mark lapsed claims expired and give their slots back to the pool (each exactly once:
     only the request whose UPDATE flips a claim from 'claimed' returns its slot)."""
     now = now or utcnow()
-    query = update(Assignment).where(Assignment.state == "claimed", Assignment.lease_expires_at <= now)
-    if pool_id is not None:
-        query = query.where(Assignment.pool_id == pool_id)
-    freed = (
-        db.session.execute(
-            query.values(state="expired").returning(Assignment.task_id).execution_options(synchronize_session=False)
-        )
-        .scalars()
-        .all()
-    )
+    if pool_id is None:
+        freed = db.session.execute(_EXPIRE_LEASES, {"now": now}).scalars().all()
+    else:
+        freed = db.session.execute(_EXPIRE_POOL_LEASES, {"now": now, "in_pool": pool_id}).scalars().all()
     for task_id, count in Counter(freed).items():
         db.session.execute(
             update(Task)
