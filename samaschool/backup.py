@@ -38,7 +38,7 @@ from flask.cli import AppGroup
 from sqlalchemy import inspect
 from sqlalchemy.engine import URL
 
-from samaschool.database_cli import alembic_config, holds_data, sqlite_path
+from samaschool.database_cli import alembic_config, copy_sqlite, holds_data, sqlite_path
 from samaschool.extensions import db
 from samaschool.media.storage import PATH_RE, storage
 
@@ -138,19 +138,6 @@ def _sqlite_counts(path: Path) -> tuple[dict[str, int], str | None]:
         return counts, revision
     finally:
         connection.close()
-
-
-def copy_sqlite(source: Path, target: Path) -> None:
-    """Copy a SQLite database file with the online backup API: consistent even while it is in use,
-    and page by page, so the target ends up exactly the source (whatever it held before)."""
-    source_connection = sqlite3.connect(source)
-    target_connection = sqlite3.connect(target)
-    try:
-        with target_connection:
-            source_connection.backup(target_connection)
-    finally:
-        target_connection.close()
-        source_connection.close()
 
 
 def _dump_sqlite(folder: Path) -> tuple[dict[str, int], str | None]:

@@ -77,15 +77,21 @@ def backup_sqlite(target_dir: Path, label: str) -> Path:
     while target.exists():
         target = target_dir / f"{source_path.stem}-{stamp}-{label}-{counter}.db"
         counter += 1
-    source = sqlite3.connect(source_path)
-    destination = sqlite3.connect(target)
-    try:
-        with destination:
-            source.backup(destination)
-    finally:
-        destination.close()
-        source.close()
+    copy_sqlite(source_path, target)
     return target
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """Copy a SQLite database file with the online backup API: consistent even while it is in use,
+    and page by page, so the target ends up exactly the source (whatever it held before)."""
+    source_connection = sqlite3.connect(source)
+    target_connection = sqlite3.connect(target)
+    try:
+        with target_connection:
+            source_connection.backup(target_connection)
+    finally:
+        target_connection.close()
+        source_connection.close()
 
 
 def _backups_dir() -> Path:

@@ -17,12 +17,13 @@ from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 
-from samaschool import config, create_app
+from samaschool import config, create_app, jobs
 from samaschool.extensions import db, limiter
 from tests import factories
+from tests.servers import scratch_postgres_database
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -49,29 +50,8 @@ def database_url(tmp_path_factory) -> str:
         yield url
         return
     # This worker's own database beside the one named, so workers never empty each other's tables.
-    from tests.migrations.conftest import _drop
-
-    base = make_url(url)
-    name = f"{base.database}_{worker}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    _drop_if_exists(admin, name, _drop)
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        try:
-            _drop(admin, name)
-        finally:
-            admin.dispose()
-
-
-def _drop_if_exists(admin, name: str, drop) -> None:
-    """A database left behind by an interrupted run of this worker."""
-    with admin.connect() as connection:
-        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first()
-    if exists:
-        drop(admin, name)
+    with scratch_postgres_database(url, f"{make_url(url).database}_{worker}") as own:
+        yield own
 
 
 @pytest.fixture(scope="session")
@@ -161,6 +141,15 @@ def auth(client) -> AuthActions:
 def make(app):
     """Factories bound to the app: `make.user(...)`, `make.course(...)`…"""
     return factories.Factories(app)
+
+
+@pytest.fixture
+def queue(app):
+    """The suite app's own job queue (SqliteHuey in its instance folder; samaschool/jobs.py), empty."""
+    huey = jobs.huey_for(app)
+    huey.storage.flush_all()
+    yield huey
+    huey.storage.flush_all()
 
 
 @pytest.fixture

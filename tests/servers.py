@@ -6,6 +6,7 @@
 - `s3_endpoint`: moto's standalone S3-compatible server (an emulator, not AWS), installed by
   requirements-dev.txt.
 - `free_port()` and `wait_for_port()` for tests that start servers of their own (gunicorn).
+- `scratch_postgres_database(url, name)`: a new database beside `url`'s on the same server.
 """
 
 from __future__ import annotations
@@ -16,9 +17,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 
 def free_port() -> int:
@@ -111,3 +117,39 @@ def s3_endpoint(tmp_path_factory):
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)
+
+
+@contextmanager
+def scratch_postgres_database(url: str, name: str) -> Iterator[str]:
+    """A new database called `name` on `url`'s server (one left by an interrupted run is dropped
+    first); yields its URL and drops it after."""
+    base = make_url(url)
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        if exists:
+            drop_database(admin, name)
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            drop_database(admin, name)
+    finally:
+        admin.dispose()
+
+
+def drop_database(admin, name: str) -> None:
+    """Drop the database, ending its sessions. An autovacuum worker may have just connected to the
+    freshly filled database: it runs as the server's superuser, whose sessions our role may not
+    end (InsufficientPrivilege), so wait for it to finish and try again."""
+    for attempt in range(50):
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError as error:
+            if attempt == 49 or type(error.orig).__name__ not in {"InsufficientPrivilege", "ObjectInUse"}:
+                raise
+            time.sleep(0.2)

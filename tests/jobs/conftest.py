@@ -12,19 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from samaschool import jobs
 from tests.servers import stop
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def queue(app):
-    """The suite app's own queue (SqliteHuey in its instance folder), empty."""
-    huey = jobs.huey_for(app)
-    huey.storage.flush_all()
-    yield huey
-    huey.storage.flush_all()
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 30.0, what: str = "the condition"):

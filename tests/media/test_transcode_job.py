@@ -11,7 +11,6 @@ import io
 import re
 from datetime import timedelta
 
-import pytest
 from flask import render_template, render_template_string
 from sqlalchemy import select, update
 
@@ -32,15 +31,6 @@ LONG = 90.0
 TRANSCRIPT = "A steady tone, ninety seconds long."
 PREPARING = "This sound is being prepared…"
 FAILED = "This sound could not be prepared for playing."
-
-
-@pytest.fixture
-def queue(app):
-    """The suite app's own queue (SqliteHuey in its instance folder), empty."""
-    huey = jobs.huey_for(app)
-    huey.storage.flush_all()
-    yield huey
-    huey.storage.flush_all()
 
 
 def _version(html: str) -> str:
