@@ -23,7 +23,7 @@ from flask import current_app
 from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.orm import Session
 
-from samaschool.catalog.models import Course, Enrolment, Lesson, Module
+from samaschool.catalog.models import Course, Lesson, Module
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
 from samaschool.reads import core_execute
@@ -129,14 +129,6 @@ _VERSION_BY_SLUG = select(Course.id, Course.updated_at).where(
 )
 
 
-# The same, with the learner's enrolment in the course (a lesson or course page), in one statement.
-_VERSION_AND_ENROLMENT_BY_SLUG = (
-    select(Course.id, Course.updated_at, Enrolment.id, Enrolment.last_lesson_id, Enrolment.last_activity_at)
-    .outerjoin(Enrolment, (Enrolment.course_id == Course.id) & (Enrolment.user_id == bindparam("user_id")))
-    .where(Course.slug == bindparam("slug"), Course.is_published.is_(True))
-)
-
-
 class EnrolmentPlace(NamedTuple):
     """A learner's enrolment as the course and lesson pages read it (read-only)."""
 
@@ -151,22 +143,12 @@ def visible_outline(slug: str) -> CourseOutline | None:
     row = core_execute(_VERSION_BY_SLUG, {"slug": slug}).first()
     if row is None:
         return None
-    return _current_outline(row[0], row[1], slug)
+    return current_outline(row[0], row[1], slug)
 
 
-def visible_outline_and_enrolment(slug: str, user_id: int) -> tuple[CourseOutline | None, EnrolmentPlace | None]:
-    """`visible_outline(slug)` and the user's enrolment in that course (None if not enrolled), in
-    one statement when this process already holds the course's current version."""
-    row = core_execute(_VERSION_AND_ENROLMENT_BY_SLUG, {"slug": slug, "user_id": user_id}).first()
-    if row is None:
-        return None, None
-    outline = _current_outline(row[0], row[1], slug)
-    if outline is None or row[2] is None:
-        return outline, None
-    return outline, EnrolmentPlace(row[2], row[3], row[4])
-
-
-def _current_outline(course_id: int, version: datetime, slug: str) -> CourseOutline | None:
+def current_outline(course_id: int, version: datetime, slug: str) -> CourseOutline | None:
+    """The outline of course `course_id` at content `version` (its `updated_at`, just read with
+    its slug): from this process's cache when it holds that version, else loaded and cached."""
     cache = _cache()
     outline = cache.get(course_id, version)
     if outline is not None and outline.slug == slug:

@@ -9,10 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from samaschool.catalog.models import Course, Enrolment, Lesson
 from samaschool.catalog.outlines import (
     CourseOutline,
-    EnrolmentPlace,
     LessonOutline,
     visible_outline,
-    visible_outline_and_enrolment,
 )
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
@@ -72,12 +70,6 @@ def get_course_outline(slug: str) -> CourseOutline | None:
     """A visible course with its live modules and lessons, read-only: from this process's cache
     when the course's content version is the one cached (catalog/outlines.py), in one statement."""
     return visible_outline(slug)
-
-
-def get_course_outline_and_enrolment(slug: str, user) -> tuple[CourseOutline | None, EnrolmentPlace | None]:
-    """`get_course_outline(slug)` and the signed-in user's enrolment in it (id, last lesson, last
-    activity; None when not enrolled), in the same one statement."""
-    return visible_outline_and_enrolment(slug, user.id)
 
 
 def get_lesson(course: Course, lesson_slug: str) -> Lesson | None:

@@ -9,7 +9,7 @@ from samaschool.catalog.forms import CatalogFilterForm
 from samaschool.choices import language_name
 from samaschool.extensions import db
 from samaschool.forms import ActionForm
-from samaschool.learning.services import next_lesson_to_read, outline_for
+from samaschool.learning.services import course_place, next_lesson_to_read, outline_for
 from samaschool.permissions import teaches
 
 bp = Blueprint("catalog", __name__, url_prefix="/courses")
@@ -18,13 +18,14 @@ bp = Blueprint("catalog", __name__, url_prefix="/courses")
 @bp.get("/")
 def index():
     form = CatalogFilterForm(request.args, meta={"csrf": False})
-    languages = sorted((language_name(code), code) for code in services.catalog_languages())
+    level = form.level.data if form.level.data in dict(form.level.choices) else ""
+    language, q = form.language.data or "", form.q.data or ""
+    courses = services.search_courses(level=level, language=language, q=q)
+    # Unfiltered, the cards are every visible course: their languages are the filter's, no second query.
+    filtered = level or language or q.strip()
+    codes = services.catalog_languages() if filtered else {card.language for card in courses}
+    languages = sorted((language_name(code), code) for code in codes)
     form.language.choices = [("", _("Any language"))] + [(code, name) for name, code in languages]
-    courses = services.search_courses(
-        level=form.level.data if form.level.data in dict(form.level.choices) else "",
-        language=form.language.data or "",
-        q=form.q.data or "",
-    )
     return render_template("catalog/index.html", form=form, courses=courses)
 
 
@@ -38,13 +39,14 @@ def _outline_or_404(slug: str):
 @bp.get("/<slug>")
 def course(slug: str):
     if current_user.is_authenticated:
-        course, enrolment = services.get_course_outline_and_enrolment(slug, current_user)
+        course, enrolment, outline = course_place(slug, current_user)
         if course is None:
             abort(404)
+        lessons = outline.lessons
     else:
         course, enrolment = _outline_or_404(slug), None
-    lessons = services.ordered_lessons(course)
-    outline = outline_for(current_user, course, lessons, enrolled=enrolment is not None)
+        lessons = services.ordered_lessons(course)
+        outline = outline_for(current_user, course, lessons, enrolled=False)
     return render_template(
         "catalog/course.html",
         course=course,
@@ -54,6 +56,8 @@ def course(slug: str):
         progress=outline.progress,
         next_lesson=next_lesson_to_read(lessons, outline.completed, enrolment.last_lesson_id) if enrolment else None,
         total_minutes=sum(lesson.minutes for lesson in lessons),
+        # Each lesson row's time, translated once per distinct value rather than once per row.
+        minutes_labels={minutes: _("%(minutes)d min", minutes=minutes) for minutes in {x.minutes for x in lessons}},
         form=ActionForm(),
         watches=teaches(current_user, course.id),  # links to the quiz statistics
     )

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, literal_column, select, union_all, update
+from sqlalchemy import Integer, bindparam, cast, func, literal_column, null, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 
 # Progress counts passed quizzes, so learning reads the assessment models (models only:
 # no services or views), the one place where a dependency points up the journey.
 from samaschool.assessments.models import Attempt, Quiz
 from samaschool.catalog.models import Course, Enrolment, Lesson, Module
-from samaschool.catalog.outlines import CourseOutline, EnrolmentPlace, LessonOutline, visible_outlines
+from samaschool.catalog.outlines import CourseOutline, EnrolmentPlace, LessonOutline, current_outline, visible_outlines
 from samaschool.db_types import utcnow
 from samaschool.extensions import db
 from samaschool.learning.models import LessonProgress
@@ -202,6 +202,63 @@ def outline_for(user, course: Course | CourseOutline, lessons: list[Lesson], *, 
         return Outline(lessons, set(), quizzes, set())
     completed, passed = done_in_course(user.id, course.id, [q.id for q in quizzes.values()])
     return Outline(lessons, completed, quizzes, passed)
+
+
+# The lesson and course pages' one statement: the course's content version with the learner's
+# enrolment (as catalog/outlines.py reads them), then the lessons they completed and the quizzes
+# they passed in it. One round trip instead of two; built once (samaschool/reads.py).
+_NO_PLACE = (  # typed: PostgreSQL takes an untyped NULL in a UNION for text
+    cast(null(), Course.updated_at.type),
+    cast(null(), Integer),
+    cast(null(), Integer),
+    cast(null(), Enrolment.last_activity_at.type),
+)
+_PLACE_AND_PROGRESS_BY_SLUG = union_all(
+    select(
+        literal_column("2").label("kind"),
+        Course.id,
+        Course.updated_at,
+        Enrolment.id.label("enrolment_id"),
+        Enrolment.last_lesson_id,
+        Enrolment.last_activity_at,
+    )
+    .outerjoin(Enrolment, (Enrolment.course_id == Course.id) & (Enrolment.user_id == bindparam("user_id")))
+    .where(Course.slug == bindparam("slug"), Course.is_published.is_(True)),
+    select(literal_column("0"), LessonProgress.lesson_id, *_NO_PLACE)
+    .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+    .join(Course, Course.id == Lesson.course_id)
+    .where(LessonProgress.user_id == bindparam("user_id"), Course.slug == bindparam("slug")),
+    select(literal_column("1"), Attempt.quiz_id, *_NO_PLACE)
+    .join(Quiz, Quiz.id == Attempt.quiz_id)
+    .join(Course, Course.id == Quiz.course_id)
+    .where(Attempt.user_id == bindparam("user_id"), Attempt.passed.is_(True), Course.slug == bindparam("slug"))
+    .distinct(),
+)
+
+
+def course_place(slug: str, user) -> tuple[CourseOutline | None, EnrolmentPlace | None, Outline | None]:
+    """The visible course `slug` (its cached outline), the signed-in `user`'s enrolment in it (None
+    when not enrolled) and their progress through it (`outline_for`), in one statement when this
+    process holds the course's current version. (None, None, None) when no such course is visible."""
+    place, completed, passed = None, set(), set()
+    for kind, item_id, version, enrolment_id, last_lesson_id, last_activity_at in core_execute(
+        _PLACE_AND_PROGRESS_BY_SLUG, {"slug": slug, "user_id": user.id}
+    ):
+        if kind == 2:
+            place = (item_id, version, enrolment_id, last_lesson_id, last_activity_at)
+        elif kind == 0:
+            completed.add(item_id)
+        else:
+            passed.add(item_id)
+    course = current_outline(place[0], place[1], slug) if place is not None else None
+    if course is None:
+        return None, None, None
+    lessons = list(course.lessons)
+    quizzes = {quiz.module_id: quiz for quiz in course.quizzes}
+    if place[2] is None:
+        return course, None, Outline(lessons, set(), quizzes, set())
+    passed &= {quiz.id for quiz in course.quizzes}  # live quizzes only, as `done_in_course` counts them
+    return course, EnrolmentPlace(*place[2:]), Outline(lessons, completed, quizzes, passed)
 
 
 def done_in_course(user_id: int, course_id: int, quiz_ids: list[int]) -> tuple[set[int], set[int]]:

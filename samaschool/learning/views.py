@@ -44,7 +44,7 @@ def _course_and_lesson(slug: str, lesson_slug: str, course=None):
 @bp.get("/courses/<slug>/lessons/<lesson_slug>")
 @login_required
 def lesson(slug: str, lesson_slug: str):
-    course, enrolment = catalog.get_course_outline_and_enrolment(slug, current_user)
+    course, enrolment, outline = services.course_place(slug, current_user)
     if course is None:
         abort(404)
     course, lessons, index = _course_and_lesson(slug, lesson_slug, course)
@@ -52,7 +52,6 @@ def lesson(slug: str, lesson_slug: str):
     if enrolment is None:
         flash(_("Enrol in this course to read its lessons and keep your progress."), "info")
         return redirect(url_for("catalog.course", slug=slug))
-    outline = services.outline_for(current_user, course, lessons, enrolled=True)
     # Rendered before the commit, so the loaded course is not expired and reloaded.
     page = render_template(
         "learning/lesson.html",

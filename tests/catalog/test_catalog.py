@@ -1,3 +1,5 @@
+import re
+
 from sqlalchemy import func, select
 
 from samaschool.catalog.models import Enrolment
@@ -27,6 +29,20 @@ def test_catalog_filters_by_level_and_language_and_searches_titles(client, make)
     assert titles("q=DIGITAL&level=advanced") == set()
     assert titles("q=%25") == set()  # a literal % matches nothing, not everything
     assert "No courses match" in client.get("/courses/?q=zzz").get_data(as_text=True)
+
+
+def test_catalog_language_filter_offers_every_published_language_filtered_or_not(client, make):
+    make.course(title="Digital Work Foundations", level="beginner", language="en")
+    make.course(title="Kazi za Kidijitali", level="advanced", language="sw")
+    make.course(title="Brouillon", language="fr", published=False)
+
+    def options(query):
+        page = client.get(f"/courses/?{query}").get_data(as_text=True)
+        return re.findall(r'<option[^>]*value="(\w*)"', page.split('name="language"')[1].split("</select>")[0])
+
+    assert options("") == ["", "en", "sw"]
+    assert options("level=beginner") == ["", "en", "sw"]  # the filter still offers the other languages
+    assert options("q=kazi") == ["", "en", "sw"]
 
 
 def test_course_page_shows_modules_lessons_and_time(client, make):

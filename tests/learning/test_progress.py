@@ -115,3 +115,58 @@ def test_dashboard_uses_a_fixed_number_of_queries(client, auth, make, count_quer
             client.get("/dashboard")
         counts.append(len(queries))
     assert counts[0] == counts[1] == counts[2]
+
+
+def test_course_page_progress_counts_own_lessons_and_live_quizzes_passed_in_this_course(app, client, auth, make):
+    """The version, enrolment and progress come in one statement: only this learner's lessons of
+    this course, and only the quizzes passed that are still live in it, count."""
+    from samaschool.assessments.models import Attempt, Quiz
+    from samaschool.db_types import utcnow
+
+    user, course = _enrolled(client, auth, make, modules=2, lessons_per_module=2)  # 4 lessons, 2 quizzes
+    other_course = make.course(modules=1, lessons_per_module=2)
+    make.enrolment(user, other_course)
+    quizzes = [make.quiz(course, module=1), make.quiz(course, module=2, key="second"), make.quiz(other_course)]
+    other = make.user()
+    make.enrolment(other, course)
+    _complete(client, course, "lesson-1-1")
+    _complete(client, other_course, "lesson-1-1")
+    _complete(client, other_course, "lesson-1-2")
+    with app.app_context():
+        lessons = {lesson.id for lesson in db.session.scalars(select(LessonProgress))}
+        assert len(lessons) == 3
+        quiz_ids = [
+            db.session.scalar(select(Quiz.id).where(Quiz.key == quiz.key, Quiz.course_id == quiz.course_id))
+            for quiz in quizzes
+        ]
+        for number, (user_id, quiz_id) in enumerate(
+            [
+                (user.id, quiz_ids[0]),
+                (user.id, quiz_ids[0]),
+                (user.id, quiz_ids[1]),
+                (user.id, quiz_ids[2]),
+                (other.id, quiz_ids[0]),
+            ]
+        ):
+            db.session.add(
+                Attempt(
+                    quiz_id=quiz_id,
+                    user_id=user_id,
+                    number=number + 1,
+                    state="submitted",
+                    submitted_at=utcnow(),
+                    score_points=1,
+                    max_points=1,
+                    score_percent=100,
+                    passed=True,
+                )
+            )
+        db.session.commit()
+    page = client.get(f"/courses/{course.slug}").get_data(as_text=True)
+    assert "(3 of 6 lessons and quizzes done)" in page  # lesson 1.1, both quizzes (passed twice: once)
+    with app.app_context():
+        db.session.get(Quiz, quiz_ids[1]).archived_at = utcnow()  # moves the course's version
+        db.session.commit()
+    page = client.get(f"/courses/{course.slug}").get_data(as_text=True)
+    assert "(2 of 5 lessons and quizzes done)" in page  # the archived quiz's pass no longer counts
+    assert client.get(f"/courses/{course.slug}/lessons/lesson-1-2").status_code == 200
