@@ -55,7 +55,6 @@ def course(slug: str):
         completed=outline.completed,
         progress=outline.progress,
         next_lesson=next_lesson_to_read(lessons, outline.completed, enrolment.last_lesson_id) if enrolment else None,
-        total_minutes=sum(lesson.minutes for lesson in lessons),
         # Each lesson row's time, translated once per distinct value rather than once per row.
         minutes_labels={minutes: _("%(minutes)d min", minutes=minutes) for minutes in {x.minutes for x in lessons}},
         form=ActionForm(),
